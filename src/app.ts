@@ -1,0 +1,61 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import type { Registry } from 'prom-client';
+import { RemediatorError } from './errors.ts';
+import { healthRoutes } from './http/health.ts';
+import { metricsRoutes } from './http/metrics-route.ts';
+import { runsRoutes } from './http/runs.ts';
+import { webhookRoutes } from './http/webhook.ts';
+import type { Credentials } from './http/auth.ts';
+import type { RunbookIndex } from './match/select.ts';
+import type { AuditLog } from './record/events.ts';
+import type { Metrics, QueueState } from './record/metrics.ts';
+import type { RunStore } from './record/runs-store.ts';
+import type { ProducerDeps } from './queue/producer.ts';
+
+export interface AppDeps {
+  readonly settings: {
+    readonly bodyLimit: number;
+    readonly webhookAuth: Credentials;
+    readonly operatorToken?: string;
+  };
+  /** Serve the Alertmanager webhook (false for worker-only processes). */
+  readonly webhook: boolean;
+  readonly logger: PinoLogger;
+  readonly registry: Registry;
+  readonly metrics: Metrics;
+  readonly index: RunbookIndex;
+  readonly runbookCount: number;
+  readonly producer: ProducerDeps;
+  readonly store: RunStore;
+  readonly audit: AuditLog;
+  readonly pingRedis: () => Promise<boolean>;
+  readonly queueCounts: () => Promise<Partial<Record<QueueState, number>>>;
+  readonly now: () => Date;
+}
+
+/** Builds the HTTP app; never listens (main.ts does, tests use inject()). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.settings.bodyLimit,
+    // Alertmanager retries; keep a slow client from holding a socket forever.
+    requestTimeout: 30_000,
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof RemediatorError && error.retryable) {
+      request.log.warn({ code: error.code, err: error.message }, 'transient failure: answering 503 so the sender retries');
+      return reply.code(503).send({ error: 'unavailable', code: error.code, message: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const message = error.validation ? `invalid payload: ${error.message}` : error.message;
+    return reply.code(status).send({ error: status >= 500 ? 'internal' : 'bad_request', code: error.code, message });
+  });
+  await app.register(healthRoutes, deps);
+  await app.register(metricsRoutes, deps);
+  if (deps.webhook) await app.register(webhookRoutes, deps);
+  await app.register(runsRoutes, deps);
+  return app;
+}

@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, errorMessage } from './errors.ts';
+import { readSettings } from './config/settings.ts';
+import { dryRun, formatDryRun } from './cli/dry-run.ts';
+import { validateFiles } from './cli/validate.ts';
+import { startService, type Mode } from './main.ts';
+
+const USAGE = `usage: remediator <command> [options]
+
+commands:
+  serve                      webhook, API and worker in one process (spawns redis-server when REDIS_URL is unset)
+  worker                     worker only (scale out over one Redis); serves /healthz, /readyz, /metrics
+  validate [paths...]        check runbooks (files or directories; default: $REMEDIATOR_RUNBOOKS_DIR)
+           [--inventory F]   and the inventory (default: $REMEDIATOR_INVENTORY); exit 1 with file:line errors
+  test <payload.json>        dry run: which runbooks match each alert and the exact steps that would run
+           [--json]          machine-readable output
+
+Settings come from environment variables; see README.md.`;
+
+type Out = { out: (s: string) => void; err: (s: string) => void };
+const stdio: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+
+/** Runs the command line; resolves to the exit code (serve/worker resolve when stopped). */
+export async function main(argv: readonly string[], io: Out = stdio): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+      case 'worker':
+        return await serve(command, io);
+      case 'validate':
+        return await validate(rest, io);
+      case 'test':
+        return await test(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`remediator: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(err.problems.join('\n'));
+      return 1;
+    }
+    io.err(`remediator: ${errorMessage(err)}`);
+    return 1;
+  }
+}
+
+async function serve(mode: Mode, io: Out): Promise<number> {
+  const settings = readSettings(process.env);
+  const service = await startService(settings, mode, process.env);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      io.err(`remediator: ${signal} received, draining`);
+      service.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          io.err(`remediator: error while stopping: ${errorMessage(err)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+async function validate(args: readonly string[], io: Out): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { inventory: { type: 'string' } },
+  });
+  const settings = readSettings(process.env);
+  const paths = positionals.length > 0 ? positionals : [settings.runbooksDir];
+  const summary = await validateFiles(paths, values.inventory ?? settings.inventoryFile, process.env);
+  io.out(summary);
+  return 0;
+}
+
+async function test(args: readonly string[], io: Out): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
+  const [payloadFile] = positionals;
+  if (!payloadFile) {
+    io.err('usage: remediator test <payload.json> [--json]');
+    return 2;
+  }
+  const settings = readSettings(process.env);
+  const report = await dryRun(payloadFile, settings, process.env);
+  io.out(values.json ? JSON.stringify(report, null, 2) : formatDryRun(report));
+  return 0;
+}

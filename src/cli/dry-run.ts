@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv } from 'ajv';
+import { ConfigError, errorCode, errorMessage } from '../errors.ts';
+import { loadInventory } from '../config/inventory.ts';
+import { loadRunbooks } from '../config/runbooks.ts';
+import type { Env, Settings } from '../config/settings.ts';
+import { joinArgv } from '../execute/shell-quote.ts';
+import { renderSteps } from '../execute/render-run.ts';
+import { toNotification } from '../ingest/alerts.ts';
+import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
+import { planRuns } from '../ingest/plan.ts';
+import { buildRunbookIndex } from '../match/select.ts';
+import type { Alert, RenderedAction } from '../types.ts';
+
+export interface DryRunMatch {
+  runbook: string;
+  file: string;
+  runId: string;
+  target?: string;
+  /** How the inventory reaches the target, or why the run would fail. */
+  reach?: string;
+  steps?: Array<{ name: string; action: RenderedAction }>;
+  error?: { code: string; message: string };
+}
+
+export interface DryRunReport {
+  truncatedAlerts: number;
+  alerts: Array<{ alert: Alert; matches: DryRunMatch[] }>;
+}
+
+/** What a payload would do, without Redis and without running anything. */
+export async function dryRun(payloadFile: string, settings: Settings, env: Env): Promise<DryRunReport> {
+  const payload = await readPayload(payloadFile);
+  const runbooks = await loadRunbooks([settings.runbooksDir]);
+  const inventory = await loadInventory(settings.inventoryFile, { env });
+  const notification = toNotification(payload);
+  const index = buildRunbookIndex(runbooks);
+  const alerts = notification.alerts.map((alert) => ({
+    alert,
+    matches: planRuns([alert], index).map((c): DryRunMatch => {
+      const base = { runbook: c.runbook.name, file: c.runbook.file, runId: c.runId };
+      if (!c.target.ok) return { ...base, error: { code: c.target.code, message: c.target.message } };
+      const target = inventory.get(c.target.name);
+      const reach = target
+        ? [target.ssh && `ssh ${target.ssh.user}@${target.ssh.host}:${target.ssh.port}`, target.http && `http ${target.http.baseUrl}`]
+            .filter(Boolean)
+            .join(', ')
+        : undefined;
+      const withTarget = { ...base, target: c.target.name, ...(reach ? { reach } : {}) };
+      if (!target) {
+        return { ...withTarget, error: { code: 'E_UNKNOWN_TARGET', message: `target "${c.target.name}" is not in the inventory` } };
+      }
+      try {
+        const actions = renderSteps(c.runbook, alert, c.target.name);
+        return { ...withTarget, steps: c.runbook.steps.map((s, i) => ({ name: s.name, action: actions[i]! })) };
+      } catch (err) {
+        return { ...withTarget, error: { code: errorCode(err), message: errorMessage(err) } };
+      }
+    }),
+  }));
+  return { truncatedAlerts: notification.truncatedAlerts, alerts };
+}
+
+async function readPayload(file: string): Promise<WebhookPayload> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`${file}: not a readable JSON file (${errorMessage(err)})`]);
+  }
+  const validate = new Ajv({ allErrors: true }).compile(webhookPayloadSchema);
+  if (!validate(value)) {
+    throw new ConfigError((validate.errors ?? []).map((e) => `${file}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`));
+  }
+  return value as WebhookPayload;
+}
+
+export function formatDryRun(report: DryRunReport): string {
+  const lines: string[] = [];
+  if (report.truncatedAlerts > 0) lines.push(`warning: ${report.truncatedAlerts} alert(s) truncated by Alertmanager (max_alerts)`);
+  for (const { alert, matches } of report.alerts) {
+    const labels = Object.entries(alert.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+    lines.push(`alert {${labels}} ${alert.status} (fingerprint ${alert.fingerprint}, startsAt ${alert.startsAt})`);
+    if (matches.length === 0) lines.push('  no runbook matches');
+    for (const m of matches) {
+      lines.push(`  runbook ${m.runbook} (${m.file}) run ${m.runId}`);
+      if (m.target) lines.push(`    target ${m.target}${m.reach ? ` via ${m.reach}` : ''}`);
+      if (m.error) lines.push(`    would fail: ${m.error.code}: ${m.error.message}`);
+      m.steps?.forEach((s, i) => lines.push(`    ${i + 1}. ${s.name}: ${describeAction(s.action)}`));
+    }
+  }
+  return lines.join('\n');
+}
+
+function describeAction(action: RenderedAction): string {
+  if (action.kind === 'ssh') {
+    let command: string;
+    try {
+      command = joinArgv(action.argv);
+    } catch (err) {
+      command = `refused: ${errorMessage(err)}`;
+    }
+    return `ssh ${command}${action.stdin === undefined ? '' : ` <<< ${JSON.stringify(action.stdin)}`} (timeout ${action.timeoutMs} ms)`;
+  }
+  const body = action.body === undefined ? '' : ` ${JSON.stringify(action.body)}`;
+  return `http ${action.method} ${action.path}${body} expect ${action.expect.length ? action.expect.join('|') : '2xx'} (timeout ${action.timeoutMs} ms)`;
+}

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { parseDuration } from './duration.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every setting remediator reads, with its environment variable and default (see README). */
+export interface Settings {
+  /** REMEDIATOR_HOST @defaultValue 127.0.0.1 */
+  readonly host: string;
+  /** REMEDIATOR_PORT @defaultValue 9787 */
+  readonly port: number;
+  /** REDIS_URL; unset = spawn an embedded redis-server under the data directory. */
+  readonly redisUrl?: string;
+  /** REMEDIATOR_REDIS_PREFIX: key prefix in Redis @defaultValue remediator */
+  readonly redisPrefix: string;
+  /** REMEDIATOR_RUNBOOKS_DIR @defaultValue ./runbooks */
+  readonly runbooksDir: string;
+  /** REMEDIATOR_INVENTORY @defaultValue ./inventory.yaml */
+  readonly inventoryFile: string;
+  /** REMEDIATOR_DATA_DIR @defaultValue ./data */
+  readonly dataDir: string;
+  /** REMEDIATOR_WEBHOOK_TOKEN(_FILE): bearer token Alertmanager must send. */
+  readonly webhookToken?: string;
+  /** REMEDIATOR_WEBHOOK_USERNAME / REMEDIATOR_WEBHOOK_PASSWORD(_FILE): basic auth instead of (or besides) a token. */
+  readonly webhookBasic?: { readonly username: string; readonly password: string };
+  /** REMEDIATOR_OPERATOR_TOKEN(_FILE): bearer token for /api/v1; unset = the API is open. */
+  readonly operatorToken?: string;
+  /** REMEDIATOR_BODY_LIMIT: largest webhook body in bytes @defaultValue 8388608 (8 MiB) */
+  readonly bodyLimit: number;
+  /** REMEDIATOR_CONCURRENCY: runs one process executes at once @defaultValue 4 */
+  readonly concurrency: number;
+  /** REMEDIATOR_SHUTDOWN_GRACE: how long SIGTERM waits for running steps @defaultValue 30s */
+  readonly shutdownGraceMs: number;
+  /** REMEDIATOR_MAX_RUNS: run records kept in Redis, oldest deleted first @defaultValue 10000 */
+  readonly maxRuns: number;
+  /** REMEDIATOR_LOG_LEVEL @defaultValue info */
+  readonly logLevel: string;
+}
+
+const KNOWN = new Set([
+  'REMEDIATOR_HOST', 'REMEDIATOR_PORT', 'REMEDIATOR_REDIS_PREFIX', 'REMEDIATOR_RUNBOOKS_DIR',
+  'REMEDIATOR_INVENTORY', 'REMEDIATOR_DATA_DIR', 'REMEDIATOR_WEBHOOK_TOKEN', 'REMEDIATOR_WEBHOOK_TOKEN_FILE',
+  'REMEDIATOR_WEBHOOK_USERNAME', 'REMEDIATOR_WEBHOOK_PASSWORD', 'REMEDIATOR_WEBHOOK_PASSWORD_FILE',
+  'REMEDIATOR_OPERATOR_TOKEN', 'REMEDIATOR_OPERATOR_TOKEN_FILE', 'REMEDIATOR_BODY_LIMIT', 'REMEDIATOR_CONCURRENCY',
+  'REMEDIATOR_SHUTDOWN_GRACE', 'REMEDIATOR_MAX_RUNS', 'REMEDIATOR_LOG_LEVEL',
+]);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads settings once, strictly: a bad value or an unknown REMEDIATOR_ variable is an error. */
+export function readSettings(env: Env = process.env, cwd = process.cwd()): Settings {
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('REMEDIATOR_') && !KNOWN.has(name)) problems.push(`${name}: unknown setting`);
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    return n;
+  };
+  const secret = (name: string): string | undefined => readSecret(env, name, problems);
+  const logLevel = env['REMEDIATOR_LOG_LEVEL'] || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`REMEDIATOR_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  const grace = env['REMEDIATOR_SHUTDOWN_GRACE'] || '30s';
+  const shutdownGraceMs = parseDuration(grace);
+  if (shutdownGraceMs === undefined) problems.push(`REMEDIATOR_SHUTDOWN_GRACE: must be a duration like 30s (got ${JSON.stringify(grace)})`);
+  const username = env['REMEDIATOR_WEBHOOK_USERNAME'];
+  const password = secret('REMEDIATOR_WEBHOOK_PASSWORD');
+  if ((username === undefined) !== (password === undefined)) {
+    problems.push('REMEDIATOR_WEBHOOK_USERNAME and REMEDIATOR_WEBHOOK_PASSWORD(_FILE) go together: set both or neither');
+  }
+  const settings: Settings = {
+    host: env['REMEDIATOR_HOST'] || '127.0.0.1',
+    port: int('REMEDIATOR_PORT', 9787, 0, 65535),
+    ...(env['REDIS_URL'] ? { redisUrl: env['REDIS_URL'] } : {}),
+    redisPrefix: env['REMEDIATOR_REDIS_PREFIX'] || 'remediator',
+    runbooksDir: resolve(cwd, env['REMEDIATOR_RUNBOOKS_DIR'] || 'runbooks'),
+    inventoryFile: resolve(cwd, env['REMEDIATOR_INVENTORY'] || 'inventory.yaml'),
+    dataDir: resolve(cwd, env['REMEDIATOR_DATA_DIR'] || 'data'),
+    ...optional('webhookToken', secret('REMEDIATOR_WEBHOOK_TOKEN')),
+    ...(username !== undefined && password !== undefined ? { webhookBasic: { username, password } } : {}),
+    ...optional('operatorToken', secret('REMEDIATOR_OPERATOR_TOKEN')),
+    bodyLimit: int('REMEDIATOR_BODY_LIMIT', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    concurrency: int('REMEDIATOR_CONCURRENCY', 4, 1, 256),
+    shutdownGraceMs: shutdownGraceMs ?? 30_000,
+    maxRuns: int('REMEDIATOR_MAX_RUNS', 10_000, 100, 10_000_000),
+    logLevel,
+  };
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `environment: ${p}`));
+  return Object.freeze(settings);
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** NAME or NAME_FILE (the file's content, trailing newline trimmed); both set is an error. */
+function readSecret(env: Env, name: string, problems: string[]): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (direct && file) {
+    problems.push(`${name} and ${name}_FILE are both set: keep one`);
+    return undefined;
+  }
+  if (file) {
+    try {
+      const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      if (value === '') problems.push(`${name}_FILE: ${file} is empty`);
+      return value || undefined;
+    } catch {
+      problems.push(`${name}_FILE: cannot read ${file}`);
+      return undefined;
+    }
+  }
+  return direct || undefined;
+}

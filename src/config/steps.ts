@@ -1,0 +1,84 @@
+import { RemediatorError } from '../errors.ts';
+import { compileTemplate, type TemplateScope } from '../execute/template.ts';
+import type { HttpStepSpec, JsonTemplate, SshStepSpec, Template } from '../types.ts';
+import { parseDuration } from './duration.ts';
+import type { Path } from './schema-check.ts';
+
+export const DEFAULT_SSH_TIMEOUT_MS = 30_000;
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+
+export interface RawStep {
+  name: string;
+  ssh?: { command: string[]; stdin?: string; timeout?: string };
+  http?: {
+    method?: HttpStepSpec['method'];
+    path: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    expect?: number | number[];
+    timeout?: string;
+  };
+}
+
+/** A compile error about one field of a step, so the loader can point at its line. */
+export class FieldError extends RemediatorError {
+  readonly path: Path;
+  constructor(path: Path, cause: RemediatorError) {
+    super(cause.code, cause.message);
+    this.path = path;
+  }
+}
+
+export function formatPath(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** Compiles a schema-valid step's action (its ssh or http block). */
+export function compileStepAction(step: RawStep, scope: TemplateScope): SshStepSpec | HttpStepSpec {
+  const field = (path: Path, source: string): Template => {
+    try {
+      return compileTemplate(source, scope);
+    } catch (err) {
+      throw err instanceof RemediatorError ? new FieldError(path, err) : err;
+    }
+  };
+  if (step.ssh) {
+    const ssh = step.ssh;
+    return {
+      kind: 'ssh',
+      command: ssh.command.map((arg, i) => field(['ssh', 'command', i], arg)),
+      ...(ssh.stdin === undefined ? {} : { stdin: field(['ssh', 'stdin'], ssh.stdin) }),
+      timeoutMs: durationOr(ssh.timeout, DEFAULT_SSH_TIMEOUT_MS),
+    };
+  }
+  const http = step.http!;
+  const headers: Record<string, Template> = {};
+  for (const [name, value] of Object.entries(http.headers ?? {})) {
+    headers[name.toLowerCase()] = field(['http', 'headers', name], value);
+  }
+  return {
+    kind: 'http',
+    method: http.method ?? 'POST',
+    path: field(['http', 'path'], http.path),
+    headers,
+    ...(http.body === undefined ? {} : { body: compileJson(http.body, ['http', 'body'], field) }),
+    expect: http.expect === undefined ? [] : [http.expect].flat(),
+    timeoutMs: durationOr(http.timeout, DEFAULT_HTTP_TIMEOUT_MS),
+  };
+}
+
+function durationOr(text: string | undefined, fallback: number): number {
+  // The schema has already checked the syntax.
+  return text === undefined ? fallback : (parseDuration(text) ?? fallback);
+}
+
+function compileJson(value: unknown, path: Path, field: (p: Path, s: string) => Template): JsonTemplate {
+  if (typeof value === 'string') return { t: 'str', v: field(path, value) };
+  if (Array.isArray(value)) return { t: 'arr', v: value.map((v, i) => compileJson(v, [...path, i], field)) };
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, JsonTemplate> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = compileJson(v, [...path, k], field);
+    return { t: 'obj', v: out };
+  }
+  return { t: 'lit', v: value as number | boolean | null };
+}

@@ -1,0 +1,111 @@
+import Handlebars from 'handlebars';
+import { RemediatorError } from '../errors.ts';
+import type { Alert, Labels, Template, TemplateContext } from '../types.ts';
+
+/**
+ * Templates are compiled once, when runbooks load. Alert data only ever flows in as the context,
+ * never as template source. `noEscape`: commands are not HTML; quoting happens where each value is used.
+ */
+const hb = Handlebars.create();
+const HELPERS = { if: true, unless: true, lookup: true } as const;
+const COMPILE_OPTIONS = { strict: true, noEscape: true, knownHelpersOnly: true, knownHelpers: HELPERS };
+const ROOTS = new Set(['labels', 'annotations', 'params', 'target', 'alert', 'runbook']);
+const ALERT_FIELDS = new Set(['status', 'fingerprint', 'startsAt', 'generatorURL']);
+
+export interface TemplateScope {
+  /** Declared parameter names; `{{params.x}}` must name one of them. */
+  readonly params: ReadonlySet<string>;
+}
+
+/** Compiles a template, checking syntax and every name it uses; throws E_TEMPLATE saying what is wrong. */
+export function compileTemplate(source: string, scope: TemplateScope): Template {
+  let ast: hbs.AST.Program;
+  try {
+    ast = hb.parse(source);
+  } catch (err) {
+    const detail = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    throw new RemediatorError('E_TEMPLATE', `template ${JSON.stringify(source)}: ${detail}`);
+  }
+  for (const path of pathsIn(ast)) checkPath(source, path, scope);
+  const render = hb.compile(source, COMPILE_OPTIONS);
+  return (context: TemplateContext) => {
+    try {
+      return render(context);
+    } catch (err) {
+      throw new RemediatorError('E_TEMPLATE', explainRenderError(source, err));
+    }
+  };
+}
+
+function checkPath(source: string, path: hbs.AST.PathExpression, scope: TemplateScope): void {
+  const fail = (why: string): never => {
+    throw new RemediatorError('E_TEMPLATE', `template ${JSON.stringify(source)}: ${why}`);
+  };
+  if (path.data) fail(`"@${path.original}" is not available here`);
+  const [root, field, ...more] = path.parts;
+  if (root === undefined || !ROOTS.has(root)) {
+    fail(`unknown name "${path.original}" (use labels.X, annotations.X, params.X, target, alert.X or runbook.name)`);
+  }
+  if (root === 'params' && field !== undefined && !scope.params.has(field)) {
+    fail(`parameter "${field}" is not declared under params`);
+  }
+  if (root === 'alert' && field !== undefined && !ALERT_FIELDS.has(field)) {
+    fail(`"alert.${field}" is unknown (use alert.status, alert.fingerprint, alert.startsAt, alert.generatorURL)`);
+  }
+  if (root === 'target' && field !== undefined) fail('"target" is a string and has no fields');
+  if (more.length > 0) fail(`"${path.original}" goes too deep: label values are strings`);
+}
+
+/** Every path expression a template uses, in mustaches, block helpers and their parameters. */
+function pathsIn(node: unknown, out: hbs.AST.PathExpression[] = []): hbs.AST.PathExpression[] {
+  if (node === null || typeof node !== 'object') return out;
+  const n = node as { type?: string; original?: unknown } & Record<string, unknown>;
+  if (n.type === 'PartialStatement' || n.type === 'PartialBlockStatement' || n.type === 'DecoratorBlock') {
+    throw new RemediatorError('E_TEMPLATE', 'partials and decorators are not supported in runbook templates');
+  }
+  if (n.type === 'PathExpression') {
+    out.push(n as unknown as hbs.AST.PathExpression);
+    return out;
+  }
+  const isHelperCall = (n.type === 'MustacheStatement' || n.type === 'BlockStatement' || n.type === 'SubExpression') &&
+    Array.isArray(n['params']) && (n['params'] as unknown[]).length > 0;
+  for (const [key, value] of Object.entries(n)) {
+    if (key === 'loc') continue;
+    // A helper's own name (`if`, `lookup`) is a path too, but not a data reference.
+    if (key === 'path' && isHelperCall) continue;
+    if (Array.isArray(value)) value.forEach((v) => pathsIn(v, out));
+    else if (typeof value === 'object') pathsIn(value, out);
+  }
+  return out;
+}
+
+function explainRenderError(source: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const missing = /^"([^"]+)" not defined/.exec(message);
+  if (missing) {
+    return `template ${JSON.stringify(source)}: "${missing[1]}" is not set on this alert`;
+  }
+  return `template ${JSON.stringify(source)}: ${message.split('\n')[0] ?? message}`;
+}
+
+/** The data a runbook's templates see for one alert. */
+export function templateContext(
+  alert: Alert,
+  runbook: string,
+  target: string,
+  params: Labels = {},
+): TemplateContext {
+  return {
+    labels: alert.labels,
+    annotations: alert.annotations,
+    params,
+    target,
+    alert: {
+      status: alert.status,
+      fingerprint: alert.fingerprint,
+      startsAt: alert.startsAt,
+      generatorURL: alert.generatorURL,
+    },
+    runbook: { name: runbook },
+  };
+}

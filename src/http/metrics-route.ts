@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import type { QueueState } from '../record/metrics.ts';
+
+const QUEUE_STATES: QueueState[] = ['waiting', 'active', 'delayed', 'failed'];
+
+/** GET /metrics in Prometheus text format; queue depth is read from Redis at scrape time. */
+export async function metricsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.get('/metrics', async (request, reply) => {
+    try {
+      const counts = await deps.queueCounts();
+      for (const state of QUEUE_STATES) deps.metrics.queueJobs.labels(state).set(counts[state] ?? 0);
+    } catch (err) {
+      // Still answer: the scrape shows the rest, and the last known queue depth stays.
+      request.log.warn({ err: (err as Error).message }, 'queue depth unavailable for this scrape');
+    }
+    return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
+}

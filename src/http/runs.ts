@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { RedisUnavailableError } from '../errors.ts';
+import type { RunStatus } from '../types.ts';
+import { challenge, isAuthorized } from './auth.ts';
+
+const STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'unknown', 'skipped'];
+
+interface ListQuery {
+  runbook?: string;
+  target?: string;
+  status?: RunStatus;
+  limit: number;
+  offset: number;
+}
+
+/** The runs API: newest first, filtered and paged, and one run by id. Needs the operator token when set. */
+export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const creds = { ...(deps.settings.operatorToken ? { token: deps.settings.operatorToken } : {}) };
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isAuthorized(request.headers.authorization, creds)) {
+      reply.header('www-authenticate', challenge(creds));
+      return reply.code(401).send({ error: 'unauthorized', message: 'send the operator token as a Bearer token' });
+    }
+  });
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw new RedisUnavailableError(err);
+    }
+  };
+  app.get<{ Querystring: ListQuery }>('/api/v1/runs', {
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          runbook: { type: 'string' },
+          target: { type: 'string' },
+          status: { type: 'string', enum: STATUSES },
+          limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          offset: { type: 'integer', minimum: 0, default: 0 },
+        },
+      },
+    },
+    handler: async (request) => guard(() => deps.store.list(request.query)),
+  });
+  app.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (request, reply) => {
+    const run = await guard(() => deps.store.get(request.params.id));
+    if (!run) return reply.code(404).send({ error: 'not_found', message: `no run with id ${request.params.id}` });
+    return run;
+  });
+  app.get<{ Querystring: { limit?: number } }>('/api/v1/events', {
+    schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
+    handler: async (request) => ({ events: await guard(() => deps.audit.recent(request.query.limit ?? 100)) }),
+  });
+}

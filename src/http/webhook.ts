@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { toNotification } from '../ingest/alerts.ts';
+import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
+import { planRuns } from '../ingest/plan.ts';
+import { RedisUnavailableError } from '../errors.ts';
+import type { AppDeps } from '../app.ts';
+import { enqueueRuns } from '../queue/producer.ts';
+import { challenge, isAuthorized } from './auth.ts';
+
+const RESULT_BY_CODE: Record<number, string> = { 202: 'accepted', 401: 'unauthorized', 503: 'unavailable' };
+
+/**
+ * POST /hooks/alertmanager. Answers 202 only once every matching alert's run is stored in Redis,
+ * 503 when Redis is away (Alertmanager retries 5xx) and 4xx only for requests that can never succeed
+ * (Alertmanager drops those for good).
+ */
+export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { metrics } = deps;
+  app.post<{ Body: WebhookPayload }>('/hooks/alertmanager', {
+    schema: { body: webhookPayloadSchema },
+    bodyLimit: deps.settings.bodyLimit,
+    onRequest: async (request, reply) => {
+      if (!isAuthorized(request.headers.authorization, deps.settings.webhookAuth)) {
+        reply.header('www-authenticate', challenge(deps.settings.webhookAuth));
+        return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong webhook credentials' });
+      }
+    },
+    onResponse: async (_request, reply) => {
+      const code = reply.statusCode;
+      metrics.webhookDuration.labels(String(code)).observe(reply.elapsedTime / 1000);
+      metrics.notifications.labels(RESULT_BY_CODE[code] ?? (code < 500 ? 'invalid' : 'error')).inc();
+    },
+    handler: async (request, reply) => {
+      const receivedAt = deps.now().toISOString();
+      const notification = toNotification(request.body);
+      for (const alert of notification.alerts) metrics.alertsReceived.labels(alert.status).inc();
+      if (notification.truncatedAlerts > 0) {
+        metrics.truncatedAlerts.inc(notification.truncatedAlerts);
+        request.log.warn(
+          { groupKey: notification.source.groupKey, truncatedAlerts: notification.truncatedAlerts },
+          'Alertmanager truncated this notification (max_alerts): the alerts left out were not seen',
+        );
+        await deps.audit
+          .append({ type: 'alert:truncated', at: receivedAt, ...notification.source, count: notification.truncatedAlerts, received: notification.alerts.length })
+          .catch((err: unknown) => {
+            throw new RedisUnavailableError(err);
+          });
+      }
+      const candidates = planRuns(notification.alerts, deps.index);
+      const result = await enqueueRuns(deps.producer, notification.source, candidates, receivedAt);
+      return reply.code(202).send({
+        status: 'accepted',
+        alerts: notification.alerts.length,
+        matched: candidates.length,
+        ...result,
+        truncatedAlerts: notification.truncatedAlerts,
+      });
+    },
+  });
+}

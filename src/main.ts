@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { buildApp } from './app.ts';
+import { loadInventory } from './config/inventory.ts';
+import { loadRunbooks } from './config/runbooks.ts';
+import type { Env, Settings } from './config/settings.ts';
+import { createHttpExecutor } from './execute/http.ts';
+import { processRun } from './execute/runner.ts';
+import { createSshExecutor } from './execute/ssh.ts';
+import { buildRunbookIndex } from './match/select.ts';
+import { createRedisAuditLog } from './record/events.ts';
+import { createMetrics } from './record/metrics.ts';
+import { createRedisRunStore } from './record/runs-store.ts';
+import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
+import { startRunWorker, type RunWorker } from './queue/worker.ts';
+import { checkRedisDurability } from './redis/check.ts';
+import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
+import { pollUntil } from './redis/probe.ts';
+import { startEmbeddedRedis } from './redis/embedded.ts';
+
+export type Mode = 'serve' | 'worker';
+
+export interface Service {
+  readonly app: FastifyInstance;
+  /** http://host:port the service listens on. */
+  readonly url: string;
+  readonly redisUrl: string;
+  /** Stops taking work, lets running steps finish within the grace period, closes everything. */
+  stop(): Promise<void>;
+}
+
+/** Composition root: reads config, builds deps with production defaults, starts server and worker. */
+export async function startService(settings: Settings, mode: Mode, env: Env, logger?: PinoLogger): Promise<Service> {
+  const log = logger ?? pino({ level: settings.logLevel, base: { service: 'remediator', mode } });
+  const runbooks = await loadRunbooks([settings.runbooksDir]);
+  const inventory = await loadInventory(settings.inventoryFile, { env });
+  log.info({ runbooks: runbooks.length, targets: inventory.size }, 'runbooks and inventory loaded');
+  const embedded = settings.redisUrl
+    ? undefined
+    : await startEmbeddedRedis({ dataDir: join(settings.dataDir, 'redis'), log: (msg) => log.info({}, msg) });
+  const redisUrl = settings.redisUrl ?? embedded!.url;
+  const redis = createRedis(redisUrl, 'command', log);
+  const workerRedis = createRedis(redisUrl, 'worker', log);
+  // Serve even when Redis is away (the webhook answers 503 until it is back), but give it a moment first.
+  if (!(await pollUntil(() => pingRedis(redis, 500), 3000))) {
+    log.warn({}, 'Redis does not answer yet: the webhook answers 503 until it does');
+  }
+  if (settings.redisUrl) {
+    for (const warning of await checkRedisDurability(redis)) log.warn({ redis: 'durability' }, warning);
+  }
+  const prefix = `${settings.redisPrefix}:`;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = createMetrics(registry, runbooks);
+  const store = createRedisRunStore(redis, { prefix, maxRuns: settings.maxRuns });
+  const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
+  queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
+  const webhookAuth = {
+    ...(settings.webhookToken ? { token: settings.webhookToken } : {}),
+    ...(settings.webhookBasic ? { basic: settings.webhookBasic } : {}),
+  };
+  const app = await buildApp({
+    settings: { bodyLimit: settings.bodyLimit, webhookAuth, ...(settings.operatorToken ? { operatorToken: settings.operatorToken } : {}) },
+    webhook: mode === 'serve',
+    logger: log,
+    registry,
+    metrics,
+    index: buildRunbookIndex(runbooks),
+    runbookCount: runbooks.length,
+    producer: { queue, store, metrics },
+    store,
+    audit: createRedisAuditLog(redis, prefix),
+    pingRedis: () => pingRedis(redis, 1000),
+    queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    now: () => new Date(),
+  });
+  const runner = {
+    store,
+    runbooks: new Map(runbooks.map((r) => [r.name, r])),
+    inventory,
+    executors: { ssh: createSshExecutor(), http: createHttpExecutor() },
+    metrics,
+    log,
+    now: () => new Date(),
+  };
+  const worker: RunWorker = startRunWorker({
+    connection: workerRedis,
+    prefix: settings.redisPrefix,
+    concurrency: settings.concurrency,
+    log,
+    process: (runId) => processRun(runner, runId),
+  });
+  if (mode === 'serve' && !settings.webhookToken && !settings.webhookBasic) {
+    log.warn(
+      { security: 'webhook-auth' },
+      '!!! NO WEBHOOK AUTHENTICATION: anyone who can reach this port can trigger runbooks. Set REMEDIATOR_WEBHOOK_TOKEN(_FILE) or REMEDIATOR_WEBHOOK_USERNAME/PASSWORD(_FILE).',
+    );
+  }
+  const address = await app.listen({ host: settings.host, port: settings.port });
+  log.info({ url: address, redis: embedded ? 'embedded' : 'external' }, `remediator ${mode} listening`);
+  return {
+    app,
+    url: address,
+    redisUrl,
+    stop: () => stopAll({ app, worker, queue, clients: [redis, workerRedis], embedded, log, graceMs: settings.shutdownGraceMs }),
+  };
+}
+
+interface StopParts {
+  app: FastifyInstance;
+  worker: RunWorker;
+  queue: Queue;
+  clients: Redis[];
+  embedded?: { stop(): Promise<void> };
+  log: PinoLogger;
+  graceMs: number;
+}
+
+async function stopAll(parts: StopParts): Promise<void> {
+  parts.log.info({ graceMs: parts.graceMs }, 'stopping: no new work; waiting for running steps');
+  await parts.app.close();
+  const drained = await parts.worker.close(parts.graceMs);
+  if (!drained) parts.log.warn({}, 'grace period over: steps still running were abandoned (their runs will end unknown)');
+  await parts.queue.close().catch(() => undefined);
+  await Promise.all(parts.clients.map((client) => closeRedis(client)));
+  await parts.embedded?.stop();
+  parts.log.info({}, 'stopped');
+}

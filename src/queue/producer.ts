@@ -1,0 +1,90 @@
+import type { Queue } from 'bullmq';
+import { RedisUnavailableError } from '../errors.ts';
+import type { Candidate } from '../ingest/plan.ts';
+import type { Metrics } from '../record/metrics.ts';
+import type { CreateOutcome, RunStore } from '../record/runs-store.ts';
+import type { NotificationSource, RunRecord } from '../types.ts';
+
+export interface RunJobData {
+  readonly runId: string;
+}
+
+export const RUN_QUEUE = 'runs';
+
+/** Job options: one attempt (re-running a step blindly is a policy decision, not a queue default). */
+const JOB_OPTIONS = {
+  attempts: 1,
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+export interface EnqueueResult {
+  queued: number;
+  duplicates: number;
+  failed: number;
+}
+
+export interface ProducerDeps {
+  queue: Queue<RunJobData>;
+  store: RunStore;
+  metrics: Metrics;
+}
+
+/**
+ * Stores the runs a notification calls for, then their jobs, and only then resolves: the webhook
+ * answers 202 after this. Order matters for crashes: a run record without its job (we died between the
+ * two) is re-enqueued when Alertmanager retries, since its record is still `queued`; jobs are keyed by
+ * run id, so a job that does exist is not added twice.
+ */
+export async function enqueueRuns(
+  deps: ProducerDeps,
+  source: NotificationSource,
+  candidates: readonly Candidate[],
+  receivedAt: string,
+): Promise<EnqueueResult> {
+  if (candidates.length === 0) return { queued: 0, duplicates: 0, failed: 0 };
+  const records = candidates.map((c) => newRecord(c, source, receivedAt));
+  let outcomes: CreateOutcome[];
+  try {
+    outcomes = await deps.store.create(records);
+    const toQueue = records.filter((r, i) => r.status === 'queued' && (outcomes[i] === 'new' || outcomes[i] === 'queued'));
+    if (toQueue.length > 0) {
+      await deps.queue.addBulk(
+        toQueue.map((r) => ({ name: r.runbook, data: { runId: r.id }, opts: { ...JOB_OPTIONS, jobId: r.id } })),
+      );
+    }
+  } catch (err) {
+    throw new RedisUnavailableError(err);
+  }
+  return count(deps.metrics, records, outcomes);
+}
+
+function newRecord(c: Candidate, source: NotificationSource, receivedAt: string): RunRecord {
+  const base = { id: c.runId, runbook: c.runbook.name, alert: c.alert, source, receivedAt, steps: [] };
+  if (c.target.ok) return { ...base, target: c.target.name, status: 'queued' };
+  // A target that cannot be rendered fails the run at once: recorded, never silently dropped.
+  return {
+    ...base,
+    target: '',
+    status: 'failed',
+    reason: c.target.code,
+    message: c.target.message,
+    finishedAt: receivedAt,
+  };
+}
+
+function count(metrics: Metrics, records: RunRecord[], outcomes: CreateOutcome[]): EnqueueResult {
+  const result: EnqueueResult = { queued: 0, duplicates: 0, failed: 0 };
+  records.forEach((r, i) => {
+    const outcome = outcomes[i] === 'new' ? (r.status === 'queued' ? 'queued' : 'failed') : 'duplicate';
+    if (outcome === 'queued') result.queued++;
+    else if (outcome === 'duplicate') result.duplicates++;
+    else {
+      result.failed++;
+      metrics.runs.labels(r.runbook, 'failed').inc();
+      metrics.runFailures.labels(r.runbook, r.reason ?? 'E_INTERNAL').inc();
+    }
+    metrics.alertsMatched.labels(r.runbook, outcome).inc();
+  });
+  return result;
+}

@@ -1,0 +1,111 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Runbook, RunStatus, StepStatus } from '../types.ts';
+
+export type RunResult = Exclude<RunStatus, 'queued' | 'running'>;
+export type StepResultLabel = Extract<StepStatus, 'succeeded' | 'failed'>;
+export type QueueState = 'waiting' | 'active' | 'delayed' | 'failed';
+/** What ingest made of each (runbook, alert) match. */
+export type MatchOutcome = 'queued' | 'duplicate' | 'failed';
+
+const RUN_RESULTS: RunResult[] = ['succeeded', 'failed', 'unknown', 'skipped'];
+const STEP_RESULTS: StepResultLabel[] = ['succeeded', 'failed'];
+
+/**
+ * Every metric remediator exports, made in one place. Label values come from closed sets (runbook and
+ * step names from the loaded runbooks), and their series exist from start-up, so a rate() over a
+ * counter that has not moved yet is 0, not absent.
+ */
+export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) {
+  const registers = [registry];
+  const alertsReceived = new Counter({
+    name: 'remediator_alerts_received_total',
+    help: 'Alerts received from Alertmanager, by the alert’s own status.',
+    labelNames: ['status'] as const,
+    registers,
+  });
+  const notifications = new Counter({
+    name: 'remediator_notifications_total',
+    help: 'Webhook notifications handled, by result (accepted, invalid, unauthorized, unavailable).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const truncatedAlerts = new Counter({
+    name: 'remediator_alerts_truncated_total',
+    help: 'Alerts Alertmanager left out of notifications because of max_alerts (truncatedAlerts).',
+    registers,
+  });
+  const alertsMatched = new Counter({
+    name: 'remediator_alerts_matched_total',
+    help: 'Alert matches per runbook and what ingest made of them (queued, duplicate, failed).',
+    labelNames: ['runbook', 'outcome'] as const,
+    registers,
+  });
+  const runs = new Counter({
+    name: 'remediator_runs_total',
+    help: 'Runs that ended, by runbook and result (succeeded, failed, unknown, skipped).',
+    labelNames: ['runbook', 'result'] as const,
+    registers,
+  });
+  const runFailures = new Counter({
+    name: 'remediator_run_failures_total',
+    help: 'Runs that did not succeed, by runbook and reason code (E_EXIT, E_TIMEOUT, E_UNKNOWN_TARGET, ...).',
+    labelNames: ['runbook', 'reason'] as const,
+    registers,
+  });
+  const steps = new Counter({
+    name: 'remediator_steps_total',
+    help: 'Steps that ran, by runbook, step, action (ssh, http) and result.',
+    labelNames: ['runbook', 'step', 'action', 'result'] as const,
+    registers,
+  });
+  const stepDuration = new Histogram({
+    name: 'remediator_step_duration_seconds',
+    help: 'How long steps took, by runbook, step and action.',
+    labelNames: ['runbook', 'step', 'action'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers,
+  });
+  const webhookDuration = new Histogram({
+    name: 'remediator_webhook_request_duration_seconds',
+    help: 'Time to answer Alertmanager webhook requests, by HTTP status code.',
+    labelNames: ['code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const queueJobs = new Gauge({
+    name: 'remediator_queue_jobs',
+    help: 'Jobs in the run queue by state, read from Redis at scrape time.',
+    labelNames: ['state'] as const,
+    registers,
+  });
+  const runbooksLoaded = new Gauge({
+    name: 'remediator_runbooks_loaded',
+    help: 'Runbooks loaded at start-up.',
+    registers,
+  });
+  runbooksLoaded.set(runbooks.length);
+  for (const status of ['firing', 'resolved']) alertsReceived.labels(status).inc(0);
+  for (const rb of runbooks) {
+    for (const outcome of ['queued', 'duplicate', 'failed']) alertsMatched.labels(rb.name, outcome).inc(0);
+    for (const result of RUN_RESULTS) runs.labels(rb.name, result).inc(0);
+    for (const step of rb.steps) {
+      for (const result of STEP_RESULTS) steps.labels(rb.name, step.name, step.action.kind, result).inc(0);
+    }
+  }
+  truncatedAlerts.inc(0);
+  return {
+    alertsReceived,
+    notifications,
+    truncatedAlerts,
+    alertsMatched,
+    runs,
+    runFailures,
+    steps,
+    stepDuration,
+    webhookDuration,
+    queueJobs,
+    runbooksLoaded,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,130 @@
+import type { Redis } from 'ioredis';
+import type { RunRecord, RunStatus } from '../types.ts';
+
+/** What creating a run found: it is new, or a run for the same occurrence already exists in this state. */
+export type CreateOutcome = 'new' | RunStatus;
+
+export type ClaimOutcome =
+  | { kind: 'claimed'; run: RunRecord }
+  /** The run was already `running`: the process running it died mid-step. */
+  | { kind: 'interrupted'; run: RunRecord }
+  | { kind: 'finished'; status: RunStatus }
+  | { kind: 'missing' };
+
+export interface RunFilter {
+  runbook?: string;
+  target?: string;
+  status?: RunStatus;
+  limit: number;
+  offset: number;
+}
+
+export interface RunStore {
+  /** Creates the runs that do not exist yet, atomically; one round trip for a whole notification. */
+  create(runs: readonly RunRecord[]): Promise<CreateOutcome[]>;
+  /** Moves a queued run to running; tells what it found otherwise. */
+  claim(id: string, startedAt: string): Promise<ClaimOutcome>;
+  save(run: RunRecord): Promise<void>;
+  get(id: string): Promise<RunRecord | undefined>;
+  list(filter: RunFilter): Promise<{ runs: RunRecord[]; nextOffset?: number }>;
+}
+
+// Run keys are built inside the scripts from a prefix: fine on a single Redis or Sentinel, not on Cluster.
+const CREATE = `
+local out = {}
+for i = 3, #ARGV, 4 do
+  local key = ARGV[1] .. ARGV[i]
+  local existing = redis.call('HGET', key, 'status')
+  if existing then
+    out[#out + 1] = existing
+  else
+    redis.call('HSET', key, 'status', ARGV[i + 1], 'doc', ARGV[i + 2])
+    redis.call('ZADD', KEYS[1], ARGV[i + 3], ARGV[i])
+    out[#out + 1] = 'new'
+  end
+end
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+if excess > 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, excess - 1)) do redis.call('DEL', ARGV[1] .. id) end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+end
+return out`;
+
+const CLAIM = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+local doc = redis.call('HGET', KEYS[1], 'doc')
+if status == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', 'running')
+  return {'claimed', doc}
+end
+if status == 'running' then return {'interrupted', doc} end
+return {'finished', status}`;
+
+export interface RedisRunStoreOptions {
+  /** Key prefix, e.g. `remediator:`. */
+  prefix: string;
+  /** Oldest runs beyond this many are deleted. @defaultValue 10000 */
+  maxRuns?: number;
+}
+
+export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions): RunStore {
+  const runKey = (id: string) => `${options.prefix}run:${id}`;
+  const indexKey = `${options.prefix}runs`;
+  const maxRuns = options.maxRuns ?? 10_000;
+  return {
+    async create(runs) {
+      if (runs.length === 0) return [];
+      const args = runs.flatMap((r) => [r.id, r.status, JSON.stringify(r), String(Date.parse(r.receivedAt))]);
+      return (await redis.eval(CREATE, 1, indexKey, `${options.prefix}run:`, maxRuns, ...args)) as CreateOutcome[];
+    },
+    async claim(id, startedAt) {
+      const [kind, value] = (await redis.eval(CLAIM, 1, runKey(id))) as [string, string | undefined];
+      if (kind === 'missing') return { kind };
+      if (kind === 'finished') return { kind, status: value as RunStatus };
+      const run = JSON.parse(value ?? '{}') as RunRecord;
+      if (kind === 'interrupted') return { kind, run };
+      return { kind: 'claimed', run: { ...run, status: 'running', startedAt } };
+    },
+    async save(run) {
+      await redis.hset(runKey(run.id), 'status', run.status, 'doc', JSON.stringify(run));
+    },
+    async get(id) {
+      const doc = await redis.hget(runKey(id), 'doc');
+      return doc === null ? undefined : (JSON.parse(doc) as RunRecord);
+    },
+    list: (filter) => listRuns(redis, indexKey, runKey, filter),
+  };
+}
+
+async function listRuns(
+  redis: Redis,
+  indexKey: string,
+  runKey: (id: string) => string,
+  filter: RunFilter,
+): Promise<{ runs: RunRecord[]; nextOffset?: number }> {
+  const batch = 500;
+  const matches: RunRecord[] = [];
+  let skipped = 0;
+  for (let start = 0; ; start += batch) {
+    const ids = await redis.zrevrange(indexKey, start, start + batch - 1);
+    if (ids.length === 0) break;
+    const docs = await redis.pipeline(ids.map((id) => ['hget', runKey(id), 'doc'])).exec();
+    for (const [, doc] of docs ?? []) {
+      if (typeof doc !== 'string') continue;
+      const run = JSON.parse(doc) as RunRecord;
+      if (filter.runbook && run.runbook !== filter.runbook) continue;
+      if (filter.target && run.target !== filter.target) continue;
+      if (filter.status && run.status !== filter.status) continue;
+      if (skipped < filter.offset) {
+        skipped++;
+        continue;
+      }
+      matches.push(run);
+      if (matches.length > filter.limit) {
+        return { runs: matches.slice(0, filter.limit), nextOffset: filter.offset + filter.limit };
+      }
+    }
+  }
+  return { runs: matches };
+}

@@ -1,0 +1,186 @@
+/** Shared shapes of the alert's path: Alert -> Runbook match -> Run -> StepRecord. */
+
+export type Labels = Readonly<Record<string, string>>;
+export type AlertStatus = 'firing' | 'resolved';
+
+/** One alert of an Alertmanager notification, as remediator keeps it. */
+export interface Alert {
+  readonly status: AlertStatus;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly generatorURL: string;
+  readonly fingerprint: string;
+}
+
+/** Where a notification came from (kept in run records for the audit trail). */
+export interface NotificationSource {
+  readonly receiver: string;
+  readonly groupKey: string;
+  readonly externalURL: string;
+}
+
+export type MatchType = '=' | '!=' | '=~' | '!~';
+
+export interface Matcher {
+  readonly name: string;
+  readonly type: MatchType;
+  readonly value: string;
+  /** Alertmanager's text form, e.g. `service=~"a|b"`. */
+  readonly text: string;
+  matches(labels: Labels): boolean;
+}
+
+/** A compiled template: renders a context to a string or throws E_TEMPLATE. */
+export type Template = (context: TemplateContext) => string;
+
+export interface TemplateContext {
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly params: Labels;
+  readonly target: string;
+  readonly alert: {
+    readonly status: AlertStatus;
+    readonly fingerprint: string;
+    readonly startsAt: string;
+    readonly generatorURL: string;
+  };
+  readonly runbook: { readonly name: string };
+}
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly from: Template;
+  /** Fully anchored RE2 pattern the rendered value must match; undefined = any value. */
+  readonly pattern?: { readonly source: string; test(value: string): boolean };
+}
+
+export interface SshStepSpec {
+  readonly kind: 'ssh';
+  readonly command: readonly Template[];
+  readonly stdin?: Template;
+  readonly timeoutMs: number;
+}
+
+export interface HttpStepSpec {
+  readonly kind: 'http';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: Template;
+  readonly headers: Readonly<Record<string, Template>>;
+  /** JSON body; string leaves are templates. */
+  readonly body?: JsonTemplate;
+  readonly expect: readonly number[];
+  readonly timeoutMs: number;
+}
+
+export type JsonTemplate =
+  | { readonly t: 'str'; readonly v: Template }
+  | { readonly t: 'lit'; readonly v: number | boolean | null }
+  | { readonly t: 'arr'; readonly v: readonly JsonTemplate[] }
+  | { readonly t: 'obj'; readonly v: Readonly<Record<string, JsonTemplate>> };
+
+export interface StepSpec {
+  readonly name: string;
+  readonly action: SshStepSpec | HttpStepSpec;
+}
+
+/** A runbook as loaded: validated, defaults filled, templates compiled, frozen. */
+export interface Runbook {
+  readonly name: string;
+  readonly description: string;
+  readonly file: string;
+  readonly match: readonly Matcher[];
+  readonly on: AlertStatus;
+  readonly target: Template;
+  readonly params: readonly ParamSpec[];
+  readonly steps: readonly StepSpec[];
+}
+
+export interface SshTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly keyFile: string;
+  /** Pinned host keys, `type base64` each; or a known_hosts file. One of the two is set. */
+  readonly hostKeys: readonly string[];
+  readonly knownHostsFile?: string;
+}
+
+export interface HttpTarget {
+  readonly baseUrl: string;
+  /** Resolved header values; may hold secrets, so never copied into run records. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly ssh?: SshTarget;
+  readonly http?: HttpTarget;
+}
+
+export type Inventory = ReadonlyMap<string, Target>;
+
+/** A step after rendering: what will run, exactly. Holds no secrets. */
+export type RenderedAction =
+  | { readonly kind: 'ssh'; readonly argv: readonly string[]; readonly stdin?: string; readonly timeoutMs: number }
+  | {
+      readonly kind: 'http';
+      readonly method: HttpStepSpec['method'];
+      readonly path: string;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly body?: unknown;
+      readonly expect: readonly number[];
+      readonly timeoutMs: number;
+    };
+
+export interface StepResult {
+  readonly ok: boolean;
+  readonly exitCode?: number;
+  readonly httpStatus?: number;
+  /** Output excerpt (stdout+stderr, or response body), truncated. */
+  readonly output: string;
+  readonly errorCode?: string;
+  readonly error?: string;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown' | 'skipped';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface StepRecord {
+  name: string;
+  status: StepStatus;
+  action?: RenderedAction;
+  exitCode?: number;
+  httpStatus?: number;
+  output?: string;
+  errorCode?: string;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+}
+
+export interface RunRecord {
+  id: string;
+  runbook: string;
+  target: string;
+  status: RunStatus;
+  /** Stable code of why the run ended as it did (E_... or 'ok'). */
+  reason?: string;
+  message?: string;
+  alert: Alert;
+  source: NotificationSource;
+  receivedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  steps: StepRecord[];
+}
+
+/** The logging surface modules use (fastify's pino logger fits it). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

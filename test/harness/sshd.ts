@@ -1,0 +1,219 @@
+/**
+ * A real OpenSSH server for integration tests: its own temp dir, keys, config and loopback port, so
+ * tests run in parallel and on a fresh CI machine with nothing but openssh-server installed.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './ports.ts';
+
+export interface Sshd {
+  readonly port: number;
+  readonly host: '127.0.0.1';
+  /** The user running the tests; sshd can only log in as that user when it is not root. */
+  readonly user: string;
+  /** Private key (ed25519, no passphrase) that authorized_keys accepts. */
+  readonly keyFile: string;
+  /** The server's host key as `ssh-ed25519 AAAA...`, ready to pin. */
+  readonly hostKey: string;
+  /** A known_hosts file with one `[127.0.0.1]:port` line for hostKey. */
+  readonly knownHostsFile: string;
+  /** Temp dir holding everything; removed by stop(). Tests may create files here. */
+  readonly dir: string;
+  /** Stops sshd and removes dir; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/sbin/sshd'];
+const READY_TIMEOUT_MS = 10_000;
+const STDERR_KEEP_CHARS = 8192;
+const run = promisify(execFile);
+
+/** sshd processes and dirs still alive, so a test that forgets stop() leaves nothing behind. */
+const live = new Map<ChildProcess, string>();
+process.once('exit', () => {
+  for (const [child, dir] of live) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+export async function startSshd(): Promise<Sshd> {
+  // sshd re-executes itself and so needs an absolute path.
+  const sshd = SSHD_CANDIDATES.find((path) => existsSync(path));
+  if (sshd === undefined) throw new Error(`no sshd in ${SSHD_CANDIDATES.join(', ')}: install openssh-server`);
+  const dir = await mkdtemp(join(tmpdir(), 'remediator-sshd-'));
+  let child: ChildProcess | undefined;
+  try {
+    const user = userInfo().username;
+    const hostKey = await generateKey(join(dir, 'ssh_host_ed25519_key'));
+    await generateKey(join(dir, 'client_key'));
+    await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'client_key.pub')));
+    await ensurePrivsepDir();
+    const started = await listen(sshd, dir);
+    ({ child } = started);
+    const { port } = started;
+    const knownHostsFile = join(dir, 'known_hosts');
+    await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${hostKey}\n`);
+    let stopping: Promise<void> | undefined;
+    const running = child;
+    const stop = () =>
+      (stopping ??= stopChild(running).then(() => rm(dir, { recursive: true, force: true })));
+    return {
+      port,
+      host: '127.0.0.1',
+      user,
+      keyFile: join(dir, 'client_key'),
+      hostKey,
+      knownHostsFile,
+      dir,
+      stop,
+    };
+  } catch (err) {
+    if (child !== undefined) await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A fresh `ssh-ed25519 AAAA...` public key that no server holds, for host key mismatch tests. */
+export function randomHostKey(): string {
+  const { publicKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const blob = Buffer.concat([lengthPrefixed(Buffer.from('ssh-ed25519')), lengthPrefixed(raw)]);
+  return `ssh-ed25519 ${blob.toString('base64')}`;
+}
+
+function lengthPrefixed(data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  return Buffer.concat([length, data]);
+}
+
+/** Writes an ed25519 key pair without passphrase; returns the public key without its comment. */
+async function generateKey(path: string): Promise<string> {
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', path]);
+  const [type, base64] = (await readFile(`${path}.pub`, 'utf8')).trim().split(/\s+/);
+  return `${type} ${base64}`;
+}
+
+/** Root's sshd insists on its privilege separation dir, which a fresh container may lack. */
+async function ensurePrivsepDir(): Promise<void> {
+  if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+}
+
+/**
+ * Starts sshd on a free port. The port can be taken between freePort() and sshd's bind, so a bind
+ * failure is retried on another port.
+ */
+async function listen(sshd: string, dir: string): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = join(dir, 'sshd_config');
+    await writeFile(config, sshdConfig(dir, port));
+    await rm(join(dir, 'sshd.pid'), { force: true });
+    const child = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    live.set(child, dir);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      stderr = (stderr + text).slice(-STDERR_KEEP_CHARS);
+    });
+    try {
+      await waitReady(child, dir, port, () => stderr);
+      return { child, port };
+    } catch (err) {
+      await stopChild(child);
+      if (attempt < 3 && /Address already in use|Cannot bind/.test(stderr)) continue;
+      throw err;
+    }
+  }
+}
+
+function sshdConfig(dir: string, port: number): string {
+  return [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey "${join(dir, 'ssh_host_ed25519_key')}"`,
+    `AuthorizedKeysFile "${join(dir, 'authorized_keys')}"`,
+    `PidFile "${join(dir, 'sshd.pid')}"`,
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    // The temp dir and keys belong to the test user, not to the login user's home layout.
+    'StrictModes no',
+    // CI runs as root; a key is the only way in.
+    'PermitRootLogin prohibit-password',
+    'AllowTcpForwarding no',
+    'X11Forwarding no',
+    'PrintMotd no',
+    'UseDNS no',
+    // Many tests connect at once; the default (10:30:100) would drop some of them during start-up.
+    'MaxStartups 100',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Ready means sshd wrote its pid file (it does so after binding) and the port answers with an SSH
+ * banner: the pid file proves the listener is ours, the banner that it accepts connections.
+ */
+async function waitReady(
+  child: ChildProcess,
+  dir: string,
+  port: number,
+  stderr: () => string,
+): Promise<void> {
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) => {
+      reject(new Error(`sshd exited (${signal ?? `code ${code}`}) before it was ready:\n${stderr()}`));
+    });
+    child.once('error', (err) => reject(new Error(`cannot start sshd: ${err.message}`)));
+  });
+  exited.catch(() => {});
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const poll = async () => {
+    while (Date.now() < deadline) {
+      const pid = await readFile(join(dir, 'sshd.pid'), 'utf8').catch(() => '');
+      if (pid.trim() === String(child.pid) && (await banner(port)).startsWith('SSH-2.0-')) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`sshd did not answer on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms:\n${stderr()}`);
+  };
+  await Promise.race([poll(), exited]);
+}
+
+/** The first line the server sends, or '' when the port refuses or stays silent. */
+function banner(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = '';
+    const done = () => {
+      socket.destroy();
+      resolve(received);
+    };
+    socket.setTimeout(1000, done);
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.setEncoding('latin1').on('data', (text: string) => {
+      received += text;
+      if (received.includes('\n')) done();
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if sshd has not exited after 5 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  live.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
