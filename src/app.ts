@@ -1,5 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
+import sjson from 'secure-json-parse';
 import type { Registry } from 'prom-client';
 import { RemediatorError } from './errors.ts';
 import { healthRoutes } from './http/health.ts';
@@ -41,7 +42,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.settings.bodyLimit,
     // Alertmanager retries; keep a slow client from holding a socket forever.
     requestTimeout: 30_000,
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // The webhook logs one line per notification itself; per-request lines would double that.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  // The default parser rejects __proto__/constructor keys too, but calls them "not valid JSON".
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, sjson.parse(body as string, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      const e = Object.assign(new Error(`body rejected: ${(err as Error).message}`), { statusCode: 400, code: 'E_BAD_JSON' });
+      done(e, undefined);
+    }
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof RemediatorError && error.retryable) {

@@ -51,8 +51,9 @@ export function createSshExecutor(deps: SshExecutorDeps = {}): SshExecutor {
     } catch (err) {
       return failed(err instanceof RemediatorError ? err.code : 'E_UNSAFE_ARG', errorMessage(err), '');
     }
-    if (signal?.aborted)
+    if (signal?.aborted) {
       return failed('E_TIMEOUT', `the step was aborted (${reasonOf(signal)}) before it started`, '');
+    }
 
     // One deadline covers reading the files, connecting and running; a shutdown signal ends it early.
     const stop = AbortSignal.any([AbortSignal.timeout(action.timeoutMs), ...(signal ? [signal] : [])]);
@@ -67,9 +68,9 @@ export function createSshExecutor(deps: SshExecutorDeps = {}): SshExecutor {
       const connecting = ssh.connect(config);
       // node-ssh drops its 'error' listener once connected, and an 'error' nobody hears (a reset after
       // a timeout closed the connection) would crash the process; this one lives as long as the client.
-      (ssh.connection as ExecClient | null)?.on('error', () => {});
+      clientOf(ssh)?.on('error', () => {});
       await race(connecting, stop);
-      const status = await race(execute(ssh.connection as ExecClient, command, action.stdin, output), stop);
+      const status = await race(execute(clientOf(ssh), command, action.stdin, output), stop);
       return exitResult(action.argv[0] ?? '', status, renderOutput(output));
     } catch (err) {
       if (err instanceof AssertionError) throw err;
@@ -82,14 +83,8 @@ export function createSshExecutor(deps: SshExecutorDeps = {}): SshExecutor {
   /** Reads the key and known_hosts now, so neither outlives this one connection. */
   async function connectConfig(target: SshTarget, action: SshAction, onVerdict: (v: HostKeyVerdict) => void) {
     const { host, port, knownHostsFile } = target;
-    const knownHosts =
-      knownHostsFile === undefined
-        ? undefined
-        : await readOr(
-            knownHostsFile,
-            'E_HOST_KEY',
-            'the known_hosts file, so the host key cannot be checked',
-          );
+    const unchecked = 'the known_hosts file, so the host key cannot be checked';
+    const knownHosts = knownHostsFile && (await readOr(knownHostsFile, 'E_HOST_KEY', unchecked));
     const policy = hostKeyPolicy({ host, port, pinned: target.hostKeys, knownHosts });
     const serverHostKey = hostKeyAlgorithms(policy);
     return {
@@ -131,14 +126,19 @@ function reasonOf(signal: AbortSignal): string {
   return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
 }
 
+function clientOf(ssh: NodeSSH): ExecClient | null {
+  return ssh.connection as ExecClient | null;
+}
+
 /** Runs the command on an open connection; resolves when the channel closes. */
 function execute(
-  client: ExecClient,
+  client: ExecClient | null,
   command: string,
   stdin: string | undefined,
   output: { stdout: Capture; stderr: Capture },
 ): Promise<ExitStatus> {
   return new Promise((resolve, reject) => {
+    if (client === null) return reject(new Error('the connection closed right after login'));
     client.on('error', reject);
     client.once('close', () => reject(new Error('the connection closed before the command finished')));
     client.exec(command, (err, channel) => {
@@ -160,8 +160,9 @@ function execute(
 function exitResult(program: string, status: ExitStatus, output: string): StepResult {
   const { code, signal } = status;
   if (code === 0) return { ok: true, exitCode: 0, output };
-  if (code !== null)
+  if (code !== null) {
     return { ...failed('E_EXIT', `${program} exited with code ${code}`, output), exitCode: code };
+  }
   if (signal !== null) return failed('E_EXIT', `${program} was killed by ${signal}`, output);
   return failed('E_SSH', `the server closed the channel of ${program} without an exit status`, output);
 }
@@ -212,40 +213,36 @@ function failed(errorCode: string, error: string, output: string): StepResult {
   return { ok: false, output, errorCode, error };
 }
 
-interface Capture {
-  push(chunk: Buffer): void;
-  readonly total: number;
-  text(): string;
-}
-
 /**
  * Keeps, of a stream, the first OUTPUT_HEAD_BYTES and the last OUTPUT_TAIL_BYTES (2 KiB each: the start
  * says what the command did, the end how it failed); the middle becomes `…[N bytes truncated]…`. Memory
  * stays bounded however much the command prints, which node-ssh's execCommand (it keeps everything)
  * would not give.
  */
-function createCapture(): Capture {
+function createCapture() {
   let head = Buffer.alloc(0);
   let tail = Buffer.alloc(0);
   let total = 0;
   return {
-    push(chunk) {
+    push(chunk: Buffer): void {
       total += chunk.length;
       const room = OUTPUT_HEAD_BYTES - head.length;
       if (room > 0) head = Buffer.concat([head, chunk.subarray(0, room)]);
       const rest = chunk.subarray(Math.max(room, 0));
       if (rest.length > 0) tail = Buffer.concat([tail, rest]).subarray(-OUTPUT_TAIL_BYTES);
     },
-    get total() {
+    get total(): number {
       return total;
     },
-    text() {
+    text(): string {
       const dropped = total - head.length - tail.length;
       if (dropped === 0) return Buffer.concat([head, tail]).toString('utf8');
       return `${head.toString('utf8')}\n…[${dropped} bytes truncated]…\n${tail.toString('utf8')}`;
     },
   };
 }
+
+type Capture = ReturnType<typeof createCapture>;
 
 /** `stdout:\n…\nstderr:\n…`, leaving out a stream that printed nothing. */
 function renderOutput(output: { stdout: Capture; stderr: Capture }): string {

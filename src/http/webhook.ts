@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
@@ -6,6 +7,9 @@ import { RedisUnavailableError } from '../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { enqueueRuns } from '../queue/producer.ts';
 import { challenge, isAuthorized } from './auth.ts';
+
+// Payloads are checked as they are: no type coercion (a number is not a label value).
+const strictAjv = new Ajv({ coerceTypes: false, allErrors: false });
 
 const RESULT_BY_CODE: Record<number, string> = { 202: 'accepted', 401: 'unauthorized', 503: 'unavailable' };
 
@@ -18,6 +22,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   const { metrics } = deps;
   app.post<{ Body: WebhookPayload }>('/hooks/alertmanager', {
     schema: { body: webhookPayloadSchema },
+    validatorCompiler: ({ schema }) => strictAjv.compile(schema),
     bodyLimit: deps.settings.bodyLimit,
     onRequest: async (request, reply) => {
       if (!isAuthorized(request.headers.authorization, deps.settings.webhookAuth)) {
@@ -48,6 +53,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       }
       const candidates = planRuns(notification.alerts, deps.index);
       const result = await enqueueRuns(deps.producer, notification.source, candidates, receivedAt);
+      request.log.info(
+        { groupKey: notification.source.groupKey, alerts: notification.alerts.length, matched: candidates.length, ...result },
+        'notification accepted',
+      );
       return reply.code(202).send({
         status: 'accepted',
         alerts: notification.alerts.length,

@@ -55,7 +55,9 @@ function indexStatus(runbooks: readonly Runbook[], status: AlertStatus): StatusI
     if (runbook.on !== status) return;
     const key = indexKey(runbook.match);
     // The key matcher holds for every alert looked up in one of its buckets, so it is not checked again.
-    const checks = runbook.match.filter((m) => m !== key?.matcher).sort((a, b) => COST[a.type] - COST[b.type]);
+    const checks = runbook.match
+      .filter((m) => m !== key?.matcher)
+      .sort((a, b) => COST[a.type] - COST[b.type]);
     const entry: Entry = { order, runbook, checks };
     if (key === undefined) {
       rest.push(entry);
@@ -95,7 +97,12 @@ function selectFrom(index: StatusIndex, labels: Labels): Runbook[] {
 function matching(entries: readonly Entry[], labels: Labels): Entry[] {
   const hits: Entry[] = [];
   for (const entry of entries) {
-    if (entry.checks.every((m) => m.matches(labels))) hits.push(entry);
+    if (matchesAll(entry.checks, labels)) hits.push(entry);
   }
   return hits;
+}
+
+function matchesAll(checks: readonly Matcher[], labels: Labels): boolean {
+  for (const m of checks) if (!m.matches(labels)) return false;
+  return true;
 }

@@ -178,7 +178,8 @@ async function waitReady(
   exited.catch(() => {});
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const poll = async () => {
-    while (Date.now() < deadline) {
+    // Stops once sshd has exited too, so a failed attempt does not keep polling behind a retry.
+    while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
       const pid = await readFile(join(dir, 'sshd.pid'), 'utf8').catch(() => '');
       if (pid.trim() === String(child.pid) && (await banner(port)).startsWith('SSH-2.0-')) return;
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { compileAnchoredRegex } from '../../../src/match/regex.ts';
-import { matcherErrorOf } from './helpers.ts';
+import { RE2JS } from 're2js';
+import { compileAnchoredRegex, literalAlternatives } from '../../../src/match/regex.ts';
+import { matcherErrorOf, seededRandom } from './helpers.ts';
 
 const HINT =
   'use RE2 syntax (no lookarounds or backreferences, see https://github.com/google/re2/wiki/Syntax) ' +
@@ -54,5 +55,52 @@ describe('compileAnchoredRegex', () => {
   ])('rejects %j with a message that quotes it', (source, problem) => {
     const message = matcherErrorOf(() => compileAnchoredRegex(source));
     expect(message).toBe(`${problem}; ${HINT}`);
+  });
+});
+
+describe('literalAlternatives', () => {
+  it.each([
+    ['api', ['api']],
+    ['api|web-1|db:5432', ['api', 'web-1', 'db:5432']],
+    ['a||a|', ['a', '']],
+    ['', ['']],
+    ['ok, fine @ 10% ~ = ! é 🙂', ['ok, fine @ 10% ~ = ! é 🙂']],
+  ])('reads %j as plain text', (source, literals) => {
+    expect(literalAlternatives(source)).toEqual(literals);
+  });
+
+  it.each(['a.b', 'a|b*', '(a|b)', '[ab]', 'a{2}', '^a', 'a$', 'a\\|b', '(?i)a', 'a+', 'a?'])(
+    'leaves %j to the regex engine',
+    (source) => {
+      expect(literalAlternatives(source)).toBeUndefined();
+    },
+  );
+
+  it('gives the same answers as the engine on generated patterns and values', () => {
+    const random = seededRandom(7);
+    const alphabet = ['a', 'b', '-', ' ', 'é', '🙂', '|', '.', '*', '\n'];
+    const word = (max: number): string =>
+      Array.from(
+        { length: Math.floor(random() * max) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join('');
+    let literal = 0;
+    for (let i = 0; i < 2000; i += 1) {
+      const source = word(6);
+      let engine;
+      try {
+        engine = RE2JS.compile(source);
+      } catch {
+        continue;
+      }
+      if (literalAlternatives(source) !== undefined) literal += 1;
+      const re = compileAnchoredRegex(source);
+      for (const value of [word(4), source, ...source.split('|')]) {
+        expect(re.test(value), `${JSON.stringify(source)} on ${JSON.stringify(value)}`).toBe(
+          engine.matches(value),
+        );
+      }
+    }
+    expect(literal).toBeGreaterThan(200);
   });
 });

@@ -19,6 +19,7 @@ describe('buildRunbookIndex().select', () => {
     runbook('mem-resolved', ['alertname="HighMemory"'], 'resolved'),
     runbook('not-disk', ['alertname!="DiskFull"', 'team="db"']),
     runbook('mem-or-cpu', ['alertname=~"High(Memory|CPU)"']),
+    runbook('cpu-or-disk', ['alertname=~"HighCPU|DiskFull"', 'team!="web"']),
     runbook('everything', []),
   ];
   const index = buildRunbookIndex(runbooks);
@@ -45,10 +46,19 @@ describe('buildRunbookIndex().select', () => {
     expect(names(index.select(alert({ alertname: 'HighCPU', team: 'db' })))).toEqual([
       'not-disk',
       'mem-or-cpu',
+      'cpu-or-disk',
       'everything',
     ]);
     expect(names(index.select(alert({ severity: 'critical' })))).toEqual(['any-critical', 'everything']);
-    expect(names(index.select(alert({ alertname: 'DiskFull', team: 'db' })))).toEqual(['disk', 'everything']);
+    expect(names(index.select(alert({ alertname: 'DiskFull', team: 'db' })))).toEqual([
+      'disk',
+      'cpu-or-disk',
+      'everything',
+    ]);
+    expect(names(index.select(alert({ alertname: 'DiskFull', team: 'web' })))).toEqual([
+      'disk',
+      'everything',
+    ]);
   });
 
   it('indexes alertname="" under the empty name, which an alert without alertname has', () => {
@@ -66,9 +76,19 @@ describe('buildRunbookIndex().select', () => {
       runbook('contradiction', ['alertname="A"', 'alertname="B"']),
       runbook('narrowed', ['alertname="A"', 'alertname!~"A"']),
       runbook('both', ['alertname="A"', 'alertname=~"A|B"']),
+      runbook('list-then-equal', ['alertname=~"A|B"', 'alertname="B"']),
+      runbook('two-lists', ['alertname=~"A|B|A"', 'alertname=~"B|C"']),
     ]);
     expect(names(idx.select(alert({ alertname: 'A' })))).toEqual(['both']);
-    expect(names(idx.select(alert({ alertname: 'B' })))).toEqual([]);
+    expect(names(idx.select(alert({ alertname: 'B' })))).toEqual(['list-then-equal', 'two-lists']);
+    expect(names(idx.select(alert({ alertname: 'C' })))).toEqual([]);
+  });
+
+  it('indexes a list of names with an empty alternative under the empty name too', () => {
+    const idx = buildRunbookIndex([runbook('a-or-none', ['alertname=~"A|"'])]);
+    expect(names(idx.select(alert({})))).toEqual(['a-or-none']);
+    expect(names(idx.select(alert({ alertname: 'A' })))).toEqual(['a-or-none']);
+    expect(names(idx.select(alert({ alertname: 'AA' })))).toEqual([]);
   });
 
   it('handles no runbooks, an unknown status, and returns a fresh array each time', () => {
@@ -78,7 +98,7 @@ describe('buildRunbookIndex().select', () => {
     const a = alert({ alertname: 'DiskFull' });
     const first = index.select(a);
     first.pop();
-    expect(names(index.select(a))).toEqual(['disk', 'everything']);
+    expect(names(index.select(a))).toEqual(['disk', 'cpu-or-disk', 'everything']);
   });
 
   it('does not change or depend on the array it was built from afterwards', () => {

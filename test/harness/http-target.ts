@@ -1,0 +1,42 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface HttpTarget {
+  readonly baseUrl: string;
+  readonly requests: RecordedRequest[];
+  /** Sets the status (and body) the next requests get. */
+  respond(status: number, body?: string, headers?: Record<string, string>): void;
+  stop(): Promise<void>;
+}
+
+/** A real HTTP server on a free loopback port that records what it is sent. */
+export async function startHttpTarget(): Promise<HttpTarget> {
+  const requests: RecordedRequest[] = [];
+  let reply = { status: 200, body: '{"ok":true}', headers: {} as Record<string, string> };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    respond(status, body = '', headers = {}) {
+      reply = { status, body, headers };
+    },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
