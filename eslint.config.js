@@ -18,5 +18,8 @@ export default tseslint.config(
     files: ['src/config/settings.ts', 'src/main.ts', 'src/cli.ts', 'test/**', 'bench/**', 'bin/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
-  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
+  },
 );

@@ -4,4 +4,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// After serve/worker stopped, a Redis client still retrying an absent server must not keep us alive.
+setTimeout(() => process.exit(code), 1000).unref();

@@ -1,4 +1,9 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import sjson from 'secure-json-parse';
 import type { Registry } from 'prom-client';
@@ -50,19 +55,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     try {
       done(null, sjson.parse(body as string, { protoAction: 'error', constructorAction: 'error' }));
     } catch (err) {
-      const e = Object.assign(new Error(`body rejected: ${(err as Error).message}`), { statusCode: 400, code: 'E_BAD_JSON' });
+      const e = Object.assign(new Error(`body rejected: ${(err as Error).message}`), {
+        statusCode: 400,
+        code: 'E_BAD_JSON',
+      });
       done(e, undefined);
     }
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof RemediatorError && error.retryable) {
-      request.log.warn({ code: error.code, err: error.message }, 'transient failure: answering 503 so the sender retries');
+      request.log.warn(
+        { code: error.code, err: error.message },
+        'transient failure: answering 503 so the sender retries',
+      );
       return reply.code(503).send({ error: 'unavailable', code: error.code, message: error.message });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const message = error.validation ? `invalid payload: ${error.message}` : error.message;
-    return reply.code(status).send({ error: status >= 500 ? 'internal' : 'bad_request', code: error.code, message });
+    return reply
+      .code(status)
+      .send({ error: status >= 500 ? 'internal' : 'bad_request', code: error.code, message });
   });
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, deps);

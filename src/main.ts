@@ -16,7 +16,7 @@ import { createRedisAuditLog } from './record/events.ts';
 import { createMetrics } from './record/metrics.ts';
 import { createRedisRunStore } from './record/runs-store.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
-import { startRunWorker, type RunWorker } from './queue/worker.ts';
+import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
 import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
 import { pollUntil } from './redis/probe.ts';
@@ -34,7 +34,12 @@ export interface Service {
 }
 
 /** Composition root: reads config, builds deps with production defaults, starts server and worker. */
-export async function startService(settings: Settings, mode: Mode, env: Env, logger?: PinoLogger): Promise<Service> {
+export async function startService(
+  settings: Settings,
+  mode: Mode,
+  env: Env,
+  logger?: PinoLogger,
+): Promise<Service> {
   const log = logger ?? pino({ level: settings.logLevel, base: { service: 'remediator', mode } });
   const runbooks = await loadRunbooks([settings.runbooksDir]);
   const inventory = await loadInventory(settings.inventoryFile, { env });
@@ -64,7 +69,11 @@ export async function startService(settings: Settings, mode: Mode, env: Env, log
     ...(settings.webhookBasic ? { basic: settings.webhookBasic } : {}),
   };
   const app = await buildApp({
-    settings: { bodyLimit: settings.bodyLimit, webhookAuth, ...(settings.operatorToken ? { operatorToken: settings.operatorToken } : {}) },
+    settings: {
+      bodyLimit: settings.bodyLimit,
+      webhookAuth,
+      ...(settings.operatorToken ? { operatorToken: settings.operatorToken } : {}),
+    },
     webhook: mode === 'serve',
     logger: log,
     registry,
@@ -106,7 +115,16 @@ export async function startService(settings: Settings, mode: Mode, env: Env, log
     app,
     url: address,
     redisUrl,
-    stop: () => stopAll({ app, worker, queue, clients: [redis, workerRedis], embedded, log, graceMs: settings.shutdownGraceMs }),
+    stop: () =>
+      stopAll({
+        app,
+        worker,
+        queue,
+        clients: [redis, workerRedis],
+        embedded,
+        log,
+        graceMs: settings.shutdownGraceMs,
+      }),
   };
 }
 
@@ -124,8 +142,13 @@ async function stopAll(parts: StopParts): Promise<void> {
   parts.log.info({ graceMs: parts.graceMs }, 'stopping: no new work; waiting for running steps');
   await parts.app.close();
   const drained = await parts.worker.close(parts.graceMs);
-  if (!drained) parts.log.warn({}, 'grace period over: steps still running were abandoned (their runs will end unknown)');
-  await parts.queue.close().catch(() => undefined);
+  if (!drained)
+    parts.log.warn({}, 'grace period over: steps still running were abandoned (their runs will end unknown)');
+  await within(
+    parts.queue.close().catch(() => undefined),
+    2000,
+    undefined,
+  );
   await Promise.all(parts.clients.map((client) => closeRedis(client)));
   await parts.embedded?.stop();
   parts.log.info({}, 'stopped');

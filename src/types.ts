@@ -123,7 +123,12 @@ export type Inventory = ReadonlyMap<string, Target>;
 
 /** A step after rendering: what will run, exactly. Holds no secrets. */
 export type RenderedAction =
-  | { readonly kind: 'ssh'; readonly argv: readonly string[]; readonly stdin?: string; readonly timeoutMs: number }
+  | {
+      readonly kind: 'ssh';
+      readonly argv: readonly string[];
+      readonly stdin?: string;
+      readonly timeoutMs: number;
+    }
   | {
       readonly kind: 'http';
       readonly method: HttpStepSpec['method'];

@@ -42,17 +42,26 @@ export async function dryRun(payloadFile: string, settings: Settings, env: Env):
       if (!c.target.ok) return { ...base, error: { code: c.target.code, message: c.target.message } };
       const target = inventory.get(c.target.name);
       const reach = target
-        ? [target.ssh && `ssh ${target.ssh.user}@${target.ssh.host}:${target.ssh.port}`, target.http && `http ${target.http.baseUrl}`]
+        ? [
+            target.ssh && `ssh ${target.ssh.user}@${target.ssh.host}:${target.ssh.port}`,
+            target.http && `http ${target.http.baseUrl}`,
+          ]
             .filter(Boolean)
             .join(', ')
         : undefined;
       const withTarget = { ...base, target: c.target.name, ...(reach ? { reach } : {}) };
       if (!target) {
-        return { ...withTarget, error: { code: 'E_UNKNOWN_TARGET', message: `target "${c.target.name}" is not in the inventory` } };
+        return {
+          ...withTarget,
+          error: { code: 'E_UNKNOWN_TARGET', message: `target "${c.target.name}" is not in the inventory` },
+        };
       }
       try {
         const actions = renderSteps(c.runbook, alert, c.target.name);
-        return { ...withTarget, steps: c.runbook.steps.map((s, i) => ({ name: s.name, action: actions[i]! })) };
+        return {
+          ...withTarget,
+          steps: c.runbook.steps.map((s, i) => ({ name: s.name, action: actions[i]! })),
+        };
       } catch (err) {
         return { ...withTarget, error: { code: errorCode(err), message: errorMessage(err) } };
       }
@@ -70,17 +79,24 @@ async function readPayload(file: string): Promise<WebhookPayload> {
   }
   const validate = new Ajv({ allErrors: true }).compile(webhookPayloadSchema);
   if (!validate(value)) {
-    throw new ConfigError((validate.errors ?? []).map((e) => `${file}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`));
+    throw new ConfigError(
+      (validate.errors ?? []).map((e) => `${file}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`),
+    );
   }
   return value as WebhookPayload;
 }
 
 export function formatDryRun(report: DryRunReport): string {
   const lines: string[] = [];
-  if (report.truncatedAlerts > 0) lines.push(`warning: ${report.truncatedAlerts} alert(s) truncated by Alertmanager (max_alerts)`);
+  if (report.truncatedAlerts > 0)
+    lines.push(`warning: ${report.truncatedAlerts} alert(s) truncated by Alertmanager (max_alerts)`);
   for (const { alert, matches } of report.alerts) {
-    const labels = Object.entries(alert.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
-    lines.push(`alert {${labels}} ${alert.status} (fingerprint ${alert.fingerprint}, startsAt ${alert.startsAt})`);
+    const labels = Object.entries(alert.labels)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ');
+    lines.push(
+      `alert {${labels}} ${alert.status} (fingerprint ${alert.fingerprint}, startsAt ${alert.startsAt})`,
+    );
     if (matches.length === 0) lines.push('  no runbook matches');
     for (const m of matches) {
       lines.push(`  runbook ${m.runbook} (${m.file}) run ${m.runId}`);

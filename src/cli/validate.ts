@@ -4,8 +4,15 @@ import { loadRunbooks } from '../config/runbooks.ts';
 import type { Env } from '../config/settings.ts';
 
 /** Checks runbooks and the inventory together; throws one ConfigError with every problem of both. */
-export async function validateFiles(paths: readonly string[], inventoryFile: string, env: Env): Promise<string> {
-  const [runbooks, inventory] = await Promise.allSettled([loadRunbooks(paths), loadInventory(inventoryFile, { env })]);
+export async function validateFiles(
+  paths: readonly string[],
+  inventoryFile: string,
+  env: Env,
+): Promise<string> {
+  const [runbooks, inventory] = await Promise.allSettled([
+    loadRunbooks(paths),
+    loadInventory(inventoryFile, { env }),
+  ]);
   const problems = [runbooks, inventory].flatMap((r) => {
     if (r.status === 'fulfilled') return [];
     if (r.reason instanceof ConfigError) return [...r.reason.problems];
@@ -15,5 +22,9 @@ export async function validateFiles(paths: readonly string[], inventoryFile: str
   const rbs = (runbooks as PromiseFulfilledResult<Awaited<ReturnType<typeof loadRunbooks>>>).value;
   const inv = (inventory as PromiseFulfilledResult<Awaited<ReturnType<typeof loadInventory>>>).value;
   const lines = rbs.map((r) => `  ${r.name} (${r.file}): ${r.steps.length} step(s), on ${r.on}`);
-  return [`ok: ${rbs.length} runbook(s)`, ...lines, `ok: inventory ${inventoryFile}: ${inv.size} target(s)`].join('\n');
+  return [
+    `ok: ${rbs.length} runbook(s)`,
+    ...lines,
+    `ok: inventory ${inventoryFile}: ${inv.size} target(s)`,
+  ].join('\n');
 }

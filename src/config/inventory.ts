@@ -75,7 +75,9 @@ interface BuildContext {
 
 function buildTarget(name: string, own: RawSection, defaults: RawSection, ctx: BuildContext): Target {
   const report = (path: Path, problem: string) =>
-    ctx.problems.push(`${ctx.source.file}:${ctx.source.lineOf(['targets', name, ...path])}: target "${name}": ${problem}`);
+    ctx.problems.push(
+      `${ctx.source.file}:${ctx.source.lineOf(['targets', name, ...path])}: target "${name}": ${problem}`,
+    );
   const target: { name: string; ssh?: SshTarget; http?: HttpTarget } = { name };
   if (own.ssh) target.ssh = buildSsh({ ...defaults.ssh, ...own.ssh }, ctx.source.file, report);
   if (own.http) target.http = buildHttp({ ...defaults.http, ...own.http }, ctx, report);
@@ -104,7 +106,11 @@ function buildSsh(ssh: RawSsh, file: string, report: (p: Path, m: string) => voi
   };
 }
 
-function buildHttp(http: RawHttp, ctx: BuildContext, report: (p: Path, m: string) => void): HttpTarget | undefined {
+function buildHttp(
+  http: RawHttp,
+  ctx: BuildContext,
+  report: (p: Path, m: string) => void,
+): HttpTarget | undefined {
   if (http.baseUrl === undefined) {
     report(['http'], 'http: missing "baseUrl" (here or under defaults.http)');
     return undefined;

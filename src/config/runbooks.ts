@@ -81,7 +81,11 @@ function describe(raw: RawRunbook, label: string, path: Path): { item: string; r
   return { item: label, rest: path };
 }
 
-function compile(source: YamlSource, raw: RawRunbook, label: string): { runbook?: Runbook; problems: string[] } {
+function compile(
+  source: YamlSource,
+  raw: RawRunbook,
+  label: string,
+): { runbook?: Runbook; problems: string[] } {
   const problems: string[] = [];
   const at = <T>(path: Path, item: string, fn: () => T): T | undefined => {
     try {
@@ -101,8 +105,12 @@ function compile(source: YamlSource, raw: RawRunbook, label: string): { runbook?
     const item = `param "${name}"`;
     const from = at(['params', name, 'from'], item, () => compileTemplate(p.from, { params: new Set() }));
     const pattern =
-      p.pattern === undefined ? undefined : at(['params', name, 'pattern'], item, () => compileAnchoredRegex(p.pattern!));
-    return from && (p.pattern === undefined || pattern) ? { name, from, ...(pattern ? { pattern } : {}) } : undefined;
+      p.pattern === undefined
+        ? undefined
+        : at(['params', name, 'pattern'], item, () => compileAnchoredRegex(p.pattern!));
+    return from && (p.pattern === undefined || pattern)
+      ? { name, from, ...(pattern ? { pattern } : {}) }
+      : undefined;
   });
   const names = new Set<string>();
   const steps = raw.steps.map((step, i): StepSpec | undefined => {

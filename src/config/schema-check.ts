@@ -17,7 +17,11 @@ export function loadSchema(name: string): ValidateFunction {
 }
 
 /** Runs a schema over a YAML source and words every failure as `file:line: item: problem`. */
-export function schemaProblems(source: YamlSource, validate: ValidateFunction, describe: DescribeItem): string[] {
+export function schemaProblems(
+  source: YamlSource,
+  validate: ValidateFunction,
+  describe: DescribeItem,
+): string[] {
   if (validate(source.value)) return [];
   const errors = (validate.errors ?? []).filter((e) => !e.schemaPath.includes('/oneOf/'));
   const seen = new Set<string>();
@@ -48,7 +52,10 @@ function explain(source: YamlSource, path: Path, e: ErrorObject): { line: number
       return { line: source.lineOfKey(path, key), problem: `unknown key "${key}"${suggestion}` };
     }
     case 'required':
-      return { line: source.lineOf(path), problem: `missing required key "${String(params['missingProperty'])}"` };
+      return {
+        line: source.lineOf(path),
+        problem: `missing required key "${String(params['missingProperty'])}"`,
+      };
     case 'propertyNames':
       return { line: source.lineOf(path), problem: `invalid name "${String(params['propertyName'])}"` };
     case 'pattern':

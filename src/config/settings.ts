@@ -40,11 +40,24 @@ export interface Settings {
 }
 
 const KNOWN = new Set([
-  'REMEDIATOR_HOST', 'REMEDIATOR_PORT', 'REMEDIATOR_REDIS_PREFIX', 'REMEDIATOR_RUNBOOKS_DIR',
-  'REMEDIATOR_INVENTORY', 'REMEDIATOR_DATA_DIR', 'REMEDIATOR_WEBHOOK_TOKEN', 'REMEDIATOR_WEBHOOK_TOKEN_FILE',
-  'REMEDIATOR_WEBHOOK_USERNAME', 'REMEDIATOR_WEBHOOK_PASSWORD', 'REMEDIATOR_WEBHOOK_PASSWORD_FILE',
-  'REMEDIATOR_OPERATOR_TOKEN', 'REMEDIATOR_OPERATOR_TOKEN_FILE', 'REMEDIATOR_BODY_LIMIT', 'REMEDIATOR_CONCURRENCY',
-  'REMEDIATOR_SHUTDOWN_GRACE', 'REMEDIATOR_MAX_RUNS', 'REMEDIATOR_LOG_LEVEL',
+  'REMEDIATOR_HOST',
+  'REMEDIATOR_PORT',
+  'REMEDIATOR_REDIS_PREFIX',
+  'REMEDIATOR_RUNBOOKS_DIR',
+  'REMEDIATOR_INVENTORY',
+  'REMEDIATOR_DATA_DIR',
+  'REMEDIATOR_WEBHOOK_TOKEN',
+  'REMEDIATOR_WEBHOOK_TOKEN_FILE',
+  'REMEDIATOR_WEBHOOK_USERNAME',
+  'REMEDIATOR_WEBHOOK_PASSWORD',
+  'REMEDIATOR_WEBHOOK_PASSWORD_FILE',
+  'REMEDIATOR_OPERATOR_TOKEN',
+  'REMEDIATOR_OPERATOR_TOKEN_FILE',
+  'REMEDIATOR_BODY_LIMIT',
+  'REMEDIATOR_CONCURRENCY',
+  'REMEDIATOR_SHUTDOWN_GRACE',
+  'REMEDIATOR_MAX_RUNS',
+  'REMEDIATOR_LOG_LEVEL',
 ]);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -58,19 +71,24 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      problems.push(`${name}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
     return n;
   };
   const secret = (name: string): string | undefined => readSecret(env, name, problems);
   const logLevel = env['REMEDIATOR_LOG_LEVEL'] || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`REMEDIATOR_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`REMEDIATOR_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   const grace = env['REMEDIATOR_SHUTDOWN_GRACE'] || '30s';
   const shutdownGraceMs = parseDuration(grace);
-  if (shutdownGraceMs === undefined) problems.push(`REMEDIATOR_SHUTDOWN_GRACE: must be a duration like 30s (got ${JSON.stringify(grace)})`);
+  if (shutdownGraceMs === undefined)
+    problems.push(`REMEDIATOR_SHUTDOWN_GRACE: must be a duration like 30s (got ${JSON.stringify(grace)})`);
   const username = env['REMEDIATOR_WEBHOOK_USERNAME'];
   const password = secret('REMEDIATOR_WEBHOOK_PASSWORD');
   if ((username === undefined) !== (password === undefined)) {
-    problems.push('REMEDIATOR_WEBHOOK_USERNAME and REMEDIATOR_WEBHOOK_PASSWORD(_FILE) go together: set both or neither');
+    problems.push(
+      'REMEDIATOR_WEBHOOK_USERNAME and REMEDIATOR_WEBHOOK_PASSWORD(_FILE) go together: set both or neither',
+    );
   }
   const settings: Settings = {
     host: env['REMEDIATOR_HOST'] || '127.0.0.1',

@@ -15,7 +15,12 @@ export function createHttpExecutor(deps: { fetch?: Fetch } = {}): Executors['htt
     async run(target: HttpTarget, action: HttpAction, signal?: AbortSignal): Promise<StepResult> {
       const url = joinUrl(target.baseUrl, action.path);
       if (!url) {
-        return { ok: false, output: '', errorCode: 'E_HTTP', error: `path ${JSON.stringify(action.path)} leaves the target's base URL` };
+        return {
+          ok: false,
+          output: '',
+          errorCode: 'E_HTTP',
+          error: `path ${JSON.stringify(action.path)} leaves the target's base URL`,
+        };
       }
       const timeout = AbortSignal.timeout(action.timeoutMs);
       const headers: Record<string, string> = { ...action.headers, ...target.headers };
@@ -33,19 +38,32 @@ export function createHttpExecutor(deps: { fetch?: Fetch } = {}): Executors['htt
         body = await response.text();
       } catch (err) {
         if (timeout.aborted) {
-          return { ok: false, output: '', errorCode: 'E_TIMEOUT', error: `no complete answer within ${action.timeoutMs} ms` };
+          return {
+            ok: false,
+            output: '',
+            errorCode: 'E_TIMEOUT',
+            error: `no complete answer within ${action.timeoutMs} ms`,
+          };
         }
         const cause = (err as { cause?: unknown }).cause;
         const detail = cause instanceof Error ? cause.message : errorMessage(err);
         return { ok: false, output: '', errorCode: 'E_HTTP', error: `${action.method} ${url}: ${detail}` };
       }
-      const ok = action.expect.length === 0 ? response.status >= 200 && response.status < 300 : action.expect.includes(response.status);
+      const ok =
+        action.expect.length === 0
+          ? response.status >= 200 && response.status < 300
+          : action.expect.includes(response.status);
       const expected = action.expect.length === 0 ? '2xx' : action.expect.join(' or ');
       return {
         ok,
         httpStatus: response.status,
         output: excerpt(body),
-        ...(ok ? {} : { errorCode: 'E_STATUS', error: `${action.method} ${url} answered ${response.status}, expected ${expected}` }),
+        ...(ok
+          ? {}
+          : {
+              errorCode: 'E_STATUS',
+              error: `${action.method} ${url} answered ${response.status}, expected ${expected}`,
+            }),
       };
     },
   };

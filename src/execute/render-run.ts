@@ -1,5 +1,13 @@
 import { RemediatorError } from '../errors.ts';
-import type { Alert, JsonTemplate, Labels, RenderedAction, Runbook, StepSpec, TemplateContext } from '../types.ts';
+import type {
+  Alert,
+  JsonTemplate,
+  Labels,
+  RenderedAction,
+  Runbook,
+  StepSpec,
+  TemplateContext,
+} from '../types.ts';
 import { templateContext } from './template.ts';
 
 /** Renders a runbook's target name for an alert (throws E_TEMPLATE when a label is missing). */
@@ -50,7 +58,10 @@ export function renderAction(step: StepSpec, context: TemplateContext): Rendered
   for (const [name, template] of Object.entries(action.headers)) {
     const value = template(context);
     if (/[\r\n\0]/.test(value)) {
-      throw new RemediatorError('E_UNSAFE_ARG', `step "${step.name}": header ${name} would contain a line break`);
+      throw new RemediatorError(
+        'E_UNSAFE_ARG',
+        `step "${step.name}": header ${name} would contain a line break`,
+      );
     }
     headers[name] = value;
   }
@@ -99,7 +110,10 @@ function lineSafe(context: TemplateContext, step: string): TemplateContext {
   const check = (kind: string, labels: Labels) => {
     for (const [k, v] of Object.entries(labels)) {
       if (/[\r\n]/.test(v)) {
-        throw new RemediatorError('E_UNSAFE_ARG', `step "${step}": ${kind} "${k}" holds a line break; refused for stdin`);
+        throw new RemediatorError(
+          'E_UNSAFE_ARG',
+          `step "${step}": ${kind} "${k}" holds a line break; refused for stdin`,
+        );
       }
     }
   };

@@ -1,7 +1,16 @@
 import { errorCode, errorMessage } from '../errors.ts';
 import type { Metrics, RunResult } from '../record/metrics.ts';
 import type { RunStore } from '../record/runs-store.ts';
-import type { Inventory, Logger, RenderedAction, Runbook, RunRecord, StepRecord, StepResult, Target } from '../types.ts';
+import type {
+  Inventory,
+  Logger,
+  RenderedAction,
+  Runbook,
+  RunRecord,
+  StepRecord,
+  StepResult,
+  Target,
+} from '../types.ts';
 import type { Executors } from './executor.ts';
 import { renderSteps } from './render-run.ts';
 
@@ -19,7 +28,11 @@ export interface RunnerDeps {
  * Runs one queued run: claims it, renders every step, then runs the steps in order, saving the record
  * after each change so `GET /api/v1/runs/:id` shows progress. A failed step stops the run.
  */
-export async function processRun(deps: RunnerDeps, runId: string, signal?: AbortSignal): Promise<RunRecord | undefined> {
+export async function processRun(
+  deps: RunnerDeps,
+  runId: string,
+  signal?: AbortSignal,
+): Promise<RunRecord | undefined> {
   const claim = await deps.store.claim(runId, deps.now().toISOString());
   if (claim.kind === 'missing' || claim.kind === 'finished') {
     deps.log.info({ runId, found: claim.kind }, 'run not claimed: nothing to do');
@@ -30,11 +43,18 @@ export async function processRun(deps: RunnerDeps, runId: string, signal?: Abort
     // The process that ran this died mid-step: whether the step took effect is unknown, so it is not re-run.
     const step = run.steps.find((s) => s.status === 'running');
     if (step) Object.assign(step, { status: 'failed', errorCode: 'E_INTERRUPTED', finishedAt: stamp(deps) });
-    return finish(deps, run, 'unknown', 'E_INTERRUPTED', `interrupted during step "${step?.name ?? '?'}"; not re-run`);
+    return finish(
+      deps,
+      run,
+      'unknown',
+      'E_INTERRUPTED',
+      `interrupted during step "${step?.name ?? '?'}"; not re-run`,
+    );
   }
   run.status = 'running';
   const runbook = deps.runbooks.get(run.runbook);
-  if (!runbook) return finish(deps, run, 'failed', 'E_RUNBOOK_GONE', `runbook "${run.runbook}" is no longer loaded`);
+  if (!runbook)
+    return finish(deps, run, 'failed', 'E_RUNBOOK_GONE', `runbook "${run.runbook}" is no longer loaded`);
   const target = deps.inventory.get(run.target);
   if (!target) {
     return finish(deps, run, 'failed', 'E_UNKNOWN_TARGET', `target "${run.target}" is not in the inventory`);
@@ -52,13 +72,25 @@ export async function processRun(deps: RunnerDeps, runId: string, signal?: Abort
     const ok = await runStep(deps, run, step, target, signal);
     if (!ok) {
       for (const rest of run.steps) if (rest.status === 'pending') rest.status = 'skipped';
-      return finish(deps, run, 'failed', step.errorCode ?? 'E_INTERNAL', `step "${step.name}" failed: ${step.error ?? ''}`);
+      return finish(
+        deps,
+        run,
+        'failed',
+        step.errorCode ?? 'E_INTERNAL',
+        `step "${step.name}" failed: ${step.error ?? ''}`,
+      );
     }
   }
   return finish(deps, run, 'succeeded', 'ok', `${run.steps.length} step(s) succeeded`);
 }
 
-async function runStep(deps: RunnerDeps, run: RunRecord, step: StepRecord, target: Target, signal?: AbortSignal) {
+async function runStep(
+  deps: RunnerDeps,
+  run: RunRecord,
+  step: StepRecord,
+  target: Target,
+  signal?: AbortSignal,
+) {
   const action = step.action!;
   Object.assign(step, { status: 'running', startedAt: stamp(deps) });
   await deps.store.save(run);
@@ -77,11 +109,19 @@ async function runStep(deps: RunnerDeps, run: RunRecord, step: StepRecord, targe
   await deps.store.save(run);
   deps.metrics.steps.labels(run.runbook, step.name, action.kind, result.ok ? 'succeeded' : 'failed').inc();
   deps.metrics.stepDuration.labels(run.runbook, step.name, action.kind).observe(durationMs / 1000);
-  deps.log.info({ runId: run.id, step: step.name, ok: result.ok, code: result.errorCode, durationMs }, 'step ended');
+  deps.log.info(
+    { runId: run.id, step: step.name, ok: result.ok, code: result.errorCode, durationMs },
+    'step ended',
+  );
   return result.ok;
 }
 
-async function execute(deps: RunnerDeps, action: RenderedAction, target: Target, signal?: AbortSignal): Promise<StepResult> {
+async function execute(
+  deps: RunnerDeps,
+  action: RenderedAction,
+  target: Target,
+  signal?: AbortSignal,
+): Promise<StepResult> {
   try {
     if (action.kind === 'ssh') {
       if (!target.ssh) return missingSection(target, 'ssh');

@@ -44,13 +44,17 @@ function checkPath(source: string, path: hbs.AST.PathExpression, scope: Template
   if (path.data) fail(`"@${path.original}" is not available here`);
   const [root, field, ...more] = path.parts;
   if (root === undefined || !ROOTS.has(root)) {
-    fail(`unknown name "${path.original}" (use labels.X, annotations.X, params.X, target, alert.X or runbook.name)`);
+    fail(
+      `unknown name "${path.original}" (use labels.X, annotations.X, params.X, target, alert.X or runbook.name)`,
+    );
   }
   if (root === 'params' && field !== undefined && !scope.params.has(field)) {
     fail(`parameter "${field}" is not declared under params`);
   }
   if (root === 'alert' && field !== undefined && !ALERT_FIELDS.has(field)) {
-    fail(`"alert.${field}" is unknown (use alert.status, alert.fingerprint, alert.startsAt, alert.generatorURL)`);
+    fail(
+      `"alert.${field}" is unknown (use alert.status, alert.fingerprint, alert.startsAt, alert.generatorURL)`,
+    );
   }
   if (root === 'target' && field !== undefined) fail('"target" is a string and has no fields');
   if (more.length > 0) fail(`"${path.original}" goes too deep: label values are strings`);
@@ -67,8 +71,10 @@ function pathsIn(node: unknown, out: hbs.AST.PathExpression[] = []): hbs.AST.Pat
     out.push(n as unknown as hbs.AST.PathExpression);
     return out;
   }
-  const isHelperCall = (n.type === 'MustacheStatement' || n.type === 'BlockStatement' || n.type === 'SubExpression') &&
-    Array.isArray(n['params']) && (n['params'] as unknown[]).length > 0;
+  const isHelperCall =
+    (n.type === 'MustacheStatement' || n.type === 'BlockStatement' || n.type === 'SubExpression') &&
+    Array.isArray(n['params']) &&
+    (n['params'] as unknown[]).length > 0;
   for (const [key, value] of Object.entries(n)) {
     if (key === 'loc') continue;
     // A helper's own name (`if`, `lookup`) is a path too, but not a data reference.

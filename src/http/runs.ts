@@ -20,7 +20,9 @@ export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   app.addHook('onRequest', async (request, reply) => {
     if (!isAuthorized(request.headers.authorization, creds)) {
       reply.header('www-authenticate', challenge(creds));
-      return reply.code(401).send({ error: 'unauthorized', message: 'send the operator token as a Bearer token' });
+      return reply
+        .code(401)
+        .send({ error: 'unauthorized', message: 'send the operator token as a Bearer token' });
     }
   });
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -48,11 +50,19 @@ export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   });
   app.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (request, reply) => {
     const run = await guard(() => deps.store.get(request.params.id));
-    if (!run) return reply.code(404).send({ error: 'not_found', message: `no run with id ${request.params.id}` });
+    if (!run)
+      return reply.code(404).send({ error: 'not_found', message: `no run with id ${request.params.id}` });
     return run;
   });
   app.get<{ Querystring: { limit?: number } }>('/api/v1/events', {
-    schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
-    handler: async (request) => ({ events: await guard(() => deps.audit.recent(request.query.limit ?? 100)) }),
+    schema: {
+      querystring: {
+        type: 'object',
+        properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      },
+    },
+    handler: async (request) => ({
+      events: await guard(() => deps.audit.recent(request.query.limit ?? 100)),
+    }),
   });
 }

@@ -27,7 +27,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     onRequest: async (request, reply) => {
       if (!isAuthorized(request.headers.authorization, deps.settings.webhookAuth)) {
         reply.header('www-authenticate', challenge(deps.settings.webhookAuth));
-        return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong webhook credentials' });
+        return reply
+          .code(401)
+          .send({ error: 'unauthorized', message: 'missing or wrong webhook credentials' });
       }
     },
     onResponse: async (_request, reply) => {
@@ -46,7 +48,13 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
           'Alertmanager truncated this notification (max_alerts): the alerts left out were not seen',
         );
         await deps.audit
-          .append({ type: 'alert:truncated', at: receivedAt, ...notification.source, count: notification.truncatedAlerts, received: notification.alerts.length })
+          .append({
+            type: 'alert:truncated',
+            at: receivedAt,
+            ...notification.source,
+            count: notification.truncatedAlerts,
+            received: notification.alerts.length,
+          })
           .catch((err: unknown) => {
             throw new RedisUnavailableError(err);
           });
@@ -54,7 +62,12 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       const candidates = planRuns(notification.alerts, deps.index);
       const result = await enqueueRuns(deps.producer, notification.source, candidates, receivedAt);
       request.log.info(
-        { groupKey: notification.source.groupKey, alerts: notification.alerts.length, matched: candidates.length, ...result },
+        {
+          groupKey: notification.source.groupKey,
+          alerts: notification.alerts.length,
+          matched: candidates.length,
+          ...result,
+        },
         'notification accepted',
       );
       return reply.code(202).send({

@@ -33,20 +33,15 @@ export function compileAnchoredRegex(source: string): AnchoredRegex {
     compiled = RE2JS.compile(source);
   } catch (err) {
     if (!(err instanceof RE2JSException)) throw err;
-    throw new RemediatorError(
-      'E_MATCHER',
-      `invalid regex ${quote(source)}: ${describe(err, source)}; ${SYNTAX_HINT}`,
-      {
-        cause: err,
-      },
-    );
+    const message = `invalid regex ${quote(source)}: ${describe(err, source)}; ${SYNTAX_HINT}`;
+    throw new RemediatorError('E_MATCHER', message, { cause: err });
   }
   const literals = literalAlternatives(source);
-  if (literals === undefined)
-    return Object.freeze({ source, test: (value: string) => compiled.matches(value) });
-  // `api|web-1` is the common case and a set lookup gives the same answer as the engine, ~50x sooner.
-  const set = new Set(literals);
-  return Object.freeze({ source, test: (value: string) => set.has(value) });
+  // `api|web-1` is the common case, and a set lookup gives the engine's answer several times sooner.
+  const set = literals === undefined ? undefined : new Set(literals);
+  const test =
+    set === undefined ? (value: string) => compiled.matches(value) : (value: string) => set.has(value);
+  return Object.freeze({ source, test });
 }
 
 /**

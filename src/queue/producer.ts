@@ -47,10 +47,16 @@ export async function enqueueRuns(
   let outcomes: CreateOutcome[];
   try {
     outcomes = await deps.store.create(records);
-    const toQueue = records.filter((r, i) => r.status === 'queued' && (outcomes[i] === 'new' || outcomes[i] === 'queued'));
+    const toQueue = records.filter(
+      (r, i) => r.status === 'queued' && (outcomes[i] === 'new' || outcomes[i] === 'queued'),
+    );
     if (toQueue.length > 0) {
       await deps.queue.addBulk(
-        toQueue.map((r) => ({ name: r.runbook, data: { runId: r.id }, opts: { ...JOB_OPTIONS, jobId: r.id } })),
+        toQueue.map((r) => ({
+          name: r.runbook,
+          data: { runId: r.id },
+          opts: { ...JOB_OPTIONS, jobId: r.id },
+        })),
       );
     }
   } catch (err) {

@@ -27,15 +27,30 @@ export function startRunWorker(options: RunWorkerOptions): RunWorker {
     maxStalledCount: 1,
   });
   worker.on('error', (err) => options.log.warn({ err: err.message }, 'run worker: Redis error'));
-  worker.on('failed', (job, err) => options.log.error({ runId: job?.data.runId, err: err.message }, 'run job failed'));
+  worker.on('failed', (job, err) =>
+    options.log.error({ runId: job?.data.runId, err: err.message }, 'run job failed'),
+  );
   return {
     async close(graceMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
-      const finished = await Promise.race([worker.close().then(() => true as const), timeout]);
-      clearTimeout(timer);
-      if (!finished) await worker.close(true);
+      const finished = await within(
+        worker.close().then(() => true),
+        graceMs,
+        false,
+      );
+      // A forced close still talks to Redis, which may be the very thing that is gone.
+      if (!finished) await within(worker.close(true), 2000, undefined);
       return finished;
     },
   };
+}
+
+/** Resolves with `promise`'s value, or with `fallback` after `ms`, whichever comes first. */
+export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

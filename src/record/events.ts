@@ -27,7 +27,11 @@ export function createRedisAuditLog(redis: Redis, prefix: string, maxEvents = 10
   const key = `${prefix}events`;
   return {
     async append(event) {
-      await redis.multi().lpush(key, JSON.stringify(event)).ltrim(key, 0, maxEvents - 1).exec();
+      await redis
+        .multi()
+        .lpush(key, JSON.stringify(event))
+        .ltrim(key, 0, maxEvents - 1)
+        .exec();
     },
     async recent(limit) {
       const items = await redis.lrange(key, 0, limit - 1);

@@ -76,7 +76,14 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
     async create(runs) {
       if (runs.length === 0) return [];
       const args = runs.flatMap((r) => [r.id, r.status, JSON.stringify(r), String(Date.parse(r.receivedAt))]);
-      return (await redis.eval(CREATE, 1, indexKey, `${options.prefix}run:`, maxRuns, ...args)) as CreateOutcome[];
+      return (await redis.eval(
+        CREATE,
+        1,
+        indexKey,
+        `${options.prefix}run:`,
+        maxRuns,
+        ...args,
+      )) as CreateOutcome[];
     },
     async claim(id, startedAt) {
       const [kind, value] = (await redis.eval(CLAIM, 1, runKey(id))) as [string, string | undefined];

@@ -36,7 +36,8 @@ export interface TestServiceOptions {
 export async function startTestService(options: TestServiceOptions): Promise<TestService> {
   const dir = await mkdtemp(join(tmpdir(), 'remediator-svc-'));
   await mkdir(join(dir, 'runbooks'));
-  for (const [name, text] of Object.entries(options.runbooks)) await writeFile(join(dir, 'runbooks', name), text);
+  for (const [name, text] of Object.entries(options.runbooks))
+    await writeFile(join(dir, 'runbooks', name), text);
   await writeFile(join(dir, 'inventory.yaml'), options.inventory);
   const redis = options.redis ?? (await startTestRedis());
   const env = { REDIS_URL: redis.url, REMEDIATOR_PORT: '0', REMEDIATOR_SHUTDOWN_GRACE: '5s', ...options.env };

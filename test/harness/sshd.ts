@@ -56,14 +56,13 @@ export async function startSshd(): Promise<Sshd> {
     await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'client_key.pub')));
     await ensurePrivsepDir();
     const started = await listen(sshd, dir);
-    ({ child } = started);
     const { port } = started;
+    child = started.child;
     const knownHostsFile = join(dir, 'known_hosts');
     await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${hostKey}\n`);
     let stopping: Promise<void> | undefined;
-    const running = child;
     const stop = () =>
-      (stopping ??= stopChild(running).then(() => rm(dir, { recursive: true, force: true })));
+      (stopping ??= stopChild(started.child).then(() => rm(dir, { recursive: true, force: true })));
     return {
       port,
       host: '127.0.0.1',

@@ -90,7 +90,9 @@ describe('webhook -> ssh step', () => {
     const first = await svc.post('/hooks/alertmanager', fixture('01-firing-group-of-3'));
     expect(first.status).toBe(202);
     expect(await first.json()).toMatchObject({ alerts: 3, matched: 3, queued: 3, duplicates: 0 });
-    const ids = fixture('01-firing-group-of-3').alerts.map((a) => runId('mark', String(a['fingerprint']), String(a['startsAt'])));
+    const ids = fixture('01-firing-group-of-3').alerts.map((a) =>
+      runId('mark', String(a['fingerprint']), String(a['startsAt'])),
+    );
     for (const id of ids) expect((await svc.waitForRun(id)).status).toBe('succeeded');
 
     const dup = await svc.post('/hooks/alertmanager', fixture('02-ha-peer-duplicate-of-01'));
@@ -117,13 +119,24 @@ describe('webhook -> ssh step', () => {
     });
     expect(run.steps).toHaveLength(1);
     expect(run.steps[0]).toMatchObject({ name: 'append-marker', status: 'succeeded', exitCode: 0 });
-    expect(run.steps[0]!.action).toMatchObject({ kind: 'ssh', argv: ['sh', '-c', 'printf "%s\\n" "$1" >> "$2"', 'sh', 'app-1:8081', `${markers}/marker`] });
+    expect(run.steps[0]!.action).toMatchObject({
+      kind: 'ssh',
+      argv: ['sh', '-c', 'printf "%s\\n" "$1" >> "$2"', 'sh', 'app-1:8081', `${markers}/marker`],
+    });
     expect(Date.parse(run.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(run.startedAt!));
     expect(run.steps[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(await metric('remediator_runs_total{runbook="mark",result="succeeded"}')).toBe(3);
-    expect(await metric('remediator_steps_total{runbook="mark",step="append-marker",action="ssh",result="succeeded"}')).toBe(3);
+    expect(
+      await metric(
+        'remediator_steps_total{runbook="mark",step="append-marker",action="ssh",result="succeeded"}',
+      ),
+    ).toBe(3);
     expect(await metric('remediator_alerts_matched_total{runbook="mark",outcome="duplicate"}')).toBe(9);
-    expect(await metric('remediator_step_duration_seconds_count{runbook="mark",step="append-marker",action="ssh"}')).toBe(3);
+    expect(
+      await metric(
+        'remediator_step_duration_seconds_count{runbook="mark",step="append-marker",action="ssh"}',
+      ),
+    ).toBe(3);
   });
 
   it.each([
@@ -145,7 +158,9 @@ describe('webhook -> ssh step', () => {
   });
 
   it('refuses a label holding a newline before connecting', async () => {
-    const body = payload([{ labels: { alertname: 'Hostile', target: 'hostile', payload: 'a\ntouch /tmp/x' } }]);
+    const body = payload([
+      { labels: { alertname: 'Hostile', target: 'hostile', payload: 'a\ntouch /tmp/x' } },
+    ]);
     await svc.post('/hooks/alertmanager', body);
     const alert = body.alerts[0]!;
     const run = await svc.waitForRun(runId('echo-label', alert.fingerprint, alert.startsAt));
@@ -154,12 +169,16 @@ describe('webhook -> ssh step', () => {
   });
 
   it('checks a parameter against its pattern before anything runs', async () => {
-    const body = payload([{ labels: { alertname: 'Checked', instance: 'app-1:8081', service: 'web; reboot' } }]);
+    const body = payload([
+      { labels: { alertname: 'Checked', instance: 'app-1:8081', service: 'web; reboot' } },
+    ]);
     await svc.post('/hooks/alertmanager', body);
     const alert = body.alerts[0]!;
     const run = await svc.waitForRun(runId('checked-param', alert.fingerprint, alert.startsAt));
     expect(run).toMatchObject({ status: 'failed', reason: 'E_PARAM' });
-    expect(run.message).toBe('param "service": value "web; reboot" does not match the pattern "[a-z][a-z0-9-]{0,40}"');
+    expect(run.message).toBe(
+      'param "service": value "web; reboot" does not match the pattern "[a-z][a-z0-9-]{0,40}"',
+    );
     expect(run.steps).toEqual([]);
   });
 
@@ -191,7 +210,11 @@ describe('webhook -> ssh step', () => {
     await svc.post('/hooks/alertmanager', body);
     const alert = body.alerts[0]!;
     const run = await svc.waitForRun(runId('mark', alert.fingerprint, alert.startsAt));
-    expect(run).toMatchObject({ status: 'failed', reason: 'E_UNKNOWN_TARGET', message: 'target "nowhere:1" is not in the inventory' });
+    expect(run).toMatchObject({
+      status: 'failed',
+      reason: 'E_UNKNOWN_TARGET',
+      message: 'target "nowhere:1" is not in the inventory',
+    });
   });
 
   it('records a run whose target cannot be rendered as failed at once', async () => {
@@ -200,7 +223,11 @@ describe('webhook -> ssh step', () => {
     expect(await res.json()).toMatchObject({ matched: 1, queued: 0, failed: 1 });
     const alert = body.alerts[0]!;
     const run = await svc.waitForRun(runId('echo-label', alert.fingerprint, alert.startsAt));
-    expect(run).toMatchObject({ status: 'failed', reason: 'E_TEMPLATE', message: 'target: template "{{labels.target}}": "target" is not set on this alert' });
+    expect(run).toMatchObject({
+      status: 'failed',
+      reason: 'E_TEMPLATE',
+      message: 'target: template "{{labels.target}}": "target" is not set on this alert',
+    });
   });
 
   it('handles each alert on its own status, not the group status', async () => {
