@@ -15,11 +15,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/settings.ts', 'src/main.ts', 'src/cli.ts', 'test/**', 'bench/**', 'bin/**'],
+    files: [
+      'src/config/settings.ts',
+      'src/main.ts',
+      'src/cli.ts',
+      'test/**',
+      'bench/**',
+      'bin/**',
+      'scripts/**',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    files: ['bin/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
+    files: ['bin/**/*.js', 'scripts/**/*.mjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly' },
+    },
   },
 );
