@@ -15,9 +15,12 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '30', '30 s', ' 30s', '30s ', '1d', '1.5s', '-1s', 's', '30sec', '1H'])('refuses %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
+  it.each(['', '30', '30 s', ' 30s', '30s ', '1d', '1.5s', '-1s', 's', '30sec', '1H'])(
+    'refuses %j',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('formatDuration', () => {

@@ -103,7 +103,10 @@ targets:
   box:
     ssh: { host: box, user: u, key: k, hostKey: [ssh-ed25519 AAAA1, ssh-rsa AAAA2] }
 `);
-    expect(inventory.get('api')).toEqual({ name: 'api', http: { baseUrl: 'https://api.example/v1', headers: {} } });
+    expect(inventory.get('api')).toEqual({
+      name: 'api',
+      http: { baseUrl: 'https://api.example/v1', headers: {} },
+    });
     expect(inventory.get('box')).toEqual({
       name: 'box',
       ssh: {
@@ -204,9 +207,9 @@ describe('parseInventory: problems name file:line and the target', () => {
   });
 
   it('refuses a port out of range', () => {
-    expect(problemsOf(`targets:\n  box:\n    ssh: { host: h, user: u, key: k, hostKey: x, port: 70000 }\n`)).toEqual([
-      `${file}:3: target "box": ssh.port: must be <= 65535 (got 70000)`,
-    ]);
+    expect(
+      problemsOf(`targets:\n  box:\n    ssh: { host: h, user: u, key: k, hostKey: x, port: 70000 }\n`),
+    ).toEqual([`${file}:3: target "box": ssh.port: must be <= 65535 (got 70000)`]);
   });
 
   it('reports the problems of several targets at once', () => {

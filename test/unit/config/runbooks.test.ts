@@ -158,14 +158,16 @@ describe('parseRunbook: schema problems name file:line and the item', () => {
   });
 
   it('reports a step without a name by its position', () => {
-    expect(problemsOf(runbookWith(`steps:\n  - name: a\n    ssh: { command: [x] }\n  - ssh: { command: [y] }\n`))).toEqual(
-      ['rb.yaml:7: step 2: missing required key "name"'],
-    );
+    expect(
+      problemsOf(runbookWith(`steps:\n  - name: a\n    ssh: { command: [x] }\n  - ssh: { command: [y] }\n`)),
+    ).toEqual(['rb.yaml:7: step 2: missing required key "name"']);
   });
 
   it('reports a value of the wrong type with what it got', () => {
     const text = `name: rb\nmatch: 'alertname = "A"'\ntarget: x\nsteps:\n  - name: s\n    ssh: { command: [x] }\n`;
-    expect(problemsOf(text)).toEqual(['rb.yaml:2: runbook "rb": match: must be array (got "alertname = \\"A\\"")']);
+    expect(problemsOf(text)).toEqual([
+      'rb.yaml:2: runbook "rb": match: must be array (got "alertname = \\"A\\"")',
+    ]);
     expect(problemsOf(runbookWith(`steps:\n  - name: s\n    ssh: { command: echo }\n`))).toEqual([
       'rb.yaml:6: step "s": ssh.command: must be array (got "echo")',
     ]);
@@ -249,7 +251,9 @@ steps:
 `);
     // Checked up to "Parse error": the detail after it is cut off (see the report).
     expect(problemsOf(text)).toEqual([
-      expect.stringMatching(/^rb\.yaml:9: step "s": ssh\.command\[1\]: template "\{\{labels\.instance": Parse error/),
+      expect.stringMatching(
+        /^rb\.yaml:9: step "s": ssh\.command\[1\]: template "\{\{labels\.instance": Parse error/,
+      ),
     ]);
   });
 
@@ -262,9 +266,9 @@ steps:
 
   it('refuses a template using an unknown root name', () => {
     const known = '(use labels.X, annotations.X, params.X, target, alert.X or runbook.name)';
-    expect(problemsOf(runbookWith(`steps:\n  - name: s\n    ssh:\n      command: [echo, '{{foo}}']\n`))).toEqual([
-      `rb.yaml:7: step "s": ssh.command[1]: template "{{foo}}": unknown name "foo" ${known}`,
-    ]);
+    expect(
+      problemsOf(runbookWith(`steps:\n  - name: s\n    ssh:\n      command: [echo, '{{foo}}']\n`)),
+    ).toEqual([`rb.yaml:7: step "s": ssh.command[1]: template "{{foo}}": unknown name "foo" ${known}`]);
     const target = `name: rb\nmatch: ['alertname = "A"']\ntarget: '{{instance}}'\nsteps:\n  - name: s\n    ssh: { command: [x] }\n`;
     expect(problemsOf(target)).toEqual([
       `rb.yaml:3: runbook "rb": target: template "{{instance}}": unknown name "instance" ${known}`,
@@ -325,7 +329,9 @@ describe('parseRunbook: files that are not a runbook mapping', () => {
   });
 
   it('refuses duplicate keys', () => {
-    expect(problemsOf(`{ name: a, target: x, name: b }\n`)).toEqual(['rb.yaml:1: invalid YAML: Map keys must be unique']);
+    expect(problemsOf(`{ name: a, target: x, name: b }\n`)).toEqual([
+      'rb.yaml:1: invalid YAML: Map keys must be unique',
+    ]);
   });
 
   it('refuses an empty file, a comment-only file, a list and a scalar', () => {

@@ -110,7 +110,9 @@ describe('readSettings', () => {
   it('refuses NAME and NAME_FILE set together', () => {
     expect(
       problemsOf({ REMEDIATOR_OPERATOR_TOKEN: 'x', REMEDIATOR_OPERATOR_TOKEN_FILE: join(dir, 'token') }),
-    ).toEqual(['environment: REMEDIATOR_OPERATOR_TOKEN and REMEDIATOR_OPERATOR_TOKEN_FILE are both set: keep one']);
+    ).toEqual([
+      'environment: REMEDIATOR_OPERATOR_TOKEN and REMEDIATOR_OPERATOR_TOKEN_FILE are both set: keep one',
+    ]);
   });
 
   it('refuses a _FILE that cannot be read or is empty', () => {
@@ -170,12 +172,12 @@ describe('readSettings', () => {
   });
 
   it('reports every problem at once', () => {
-    expect(
-      problemsOf({ REMEDIATOR_FOO: 'x', REMEDIATOR_PORT: '-1', REMEDIATOR_CONCURRENCY: '300' }),
-    ).toEqual([
-      'environment: REMEDIATOR_FOO: unknown setting',
-      'environment: REMEDIATOR_PORT: must be a whole number from 0 to 65535 (got "-1")',
-      'environment: REMEDIATOR_CONCURRENCY: must be a whole number from 1 to 256 (got "300")',
-    ]);
+    expect(problemsOf({ REMEDIATOR_FOO: 'x', REMEDIATOR_PORT: '-1', REMEDIATOR_CONCURRENCY: '300' })).toEqual(
+      [
+        'environment: REMEDIATOR_FOO: unknown setting',
+        'environment: REMEDIATOR_PORT: must be a whole number from 0 to 65535 (got "-1")',
+        'environment: REMEDIATOR_CONCURRENCY: must be a whole number from 1 to 256 (got "300")',
+      ],
+    );
   });
 });

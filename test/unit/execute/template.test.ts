@@ -159,8 +159,12 @@ describe('compileTemplate: refused at compile time', () => {
     expect(compileError('{{alert.endsAt}}')).toBe(
       'template "{{alert.endsAt}}": "alert.endsAt" is unknown (use alert.status, alert.fingerprint, alert.startsAt, alert.generatorURL)',
     );
-    expect(compileError('{{target.host}}')).toBe('template "{{target.host}}": "target" is a string and has no fields');
-    expect(compileError('{{labels.a.b}}')).toBe('template "{{labels.a.b}}": "labels.a.b" goes too deep: label values are strings');
+    expect(compileError('{{target.host}}')).toBe(
+      'template "{{target.host}}": "target" is a string and has no fields',
+    );
+    expect(compileError('{{labels.a.b}}')).toBe(
+      'template "{{labels.a.b}}": "labels.a.b" goes too deep: label values are strings',
+    );
   });
 
   it('checks the names inside block helpers and their arguments', () => {
@@ -176,7 +180,9 @@ describe('compileTemplate: refused at compile time', () => {
   });
 
   it('refuses data variables', () => {
-    expect(compileError('{{@root.labels.instance}}')).toMatch(/^template "\{\{@root\.labels\.instance\}\}": ".*" is not available here$/);
+    expect(compileError('{{@root.labels.instance}}')).toMatch(
+      /^template "\{\{@root\.labels\.instance\}\}": ".*" is not available here$/,
+    );
     expect(compileError('{{#each labels}}{{@key}}{{/each}}')).toMatch(/is not available here$/);
   });
 

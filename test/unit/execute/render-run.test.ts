@@ -1,0 +1,249 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../../src/config/runbooks.ts';
+import { RemediatorError } from '../../../src/errors.ts';
+import { renderAction, renderSteps, renderTarget } from '../../../src/execute/render-run.ts';
+import { templateContext } from '../../../src/execute/template.ts';
+import type { Alert, Runbook } from '../../../src/types.ts';
+
+function runbook(rest: string, target = "'{{labels.instance}}'"): Runbook {
+  const result = parseRunbook('rb.yaml', `name: rb\nmatch: ['alertname = "A"']\ntarget: ${target}\n${rest}`);
+  expect(result.problems).toEqual([]);
+  return result.runbook!;
+}
+
+function alert(labels: Record<string, string>, annotations: Record<string, string> = {}): Alert {
+  return {
+    status: 'firing',
+    labels: { alertname: 'A', ...labels },
+    annotations,
+    startsAt: '2026-11-21T07:18:09.123Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus.example:9090/graph',
+    fingerprint: '0f17f6a7c893adf7',
+  };
+}
+
+/** The code and message of the RemediatorError `fn` throws. */
+function errorOf(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(RemediatorError);
+    return { code: (err as RemediatorError).code, message: (err as Error).message };
+  }
+  throw new Error('expected an error, but nothing was thrown');
+}
+
+describe('renderTarget', () => {
+  const rb = runbook(`steps:\n  - name: s\n    ssh: { command: ['true'] }\n`, "' {{labels.instance}} '");
+
+  it('renders and trims the target name', () => {
+    expect(renderTarget(rb, alert({ instance: 'app-1:8081' }))).toBe('app-1:8081');
+  });
+
+  it('refuses a missing label and an empty name', () => {
+    expect(errorOf(() => renderTarget(rb, alert({})))).toEqual({
+      code: 'E_TEMPLATE',
+      message: `template " {{labels.instance}} ": "instance" is not set on this alert`,
+    });
+    expect(errorOf(() => renderTarget(rb, alert({ instance: ' \t' })))).toEqual({
+      code: 'E_TEMPLATE',
+      message: 'target rendered to an empty string',
+    });
+  });
+});
+
+describe('renderSteps: parameters', () => {
+  const rb = runbook(`params:
+  service: { from: '{{labels.service}}', pattern: '[a-z][a-z0-9-]{0,40}' }
+  job: { from: 'job-{{labels.job}}' }
+steps:
+  - name: restart
+    ssh: { command: [systemctl, restart, '{{params.service}}', '{{params.job}}'] }
+  - name: needs-a-label
+    ssh: { command: [echo, '{{labels.absent}}'] }
+`);
+
+  it('checks each parameter against its anchored pattern, before any step is rendered', () => {
+    // The second step would fail with E_TEMPLATE: E_PARAM first shows the params are checked first.
+    expect(errorOf(() => renderSteps(rb, alert({ service: 'user-service; reboot', job: 'x' }), 't'))).toEqual(
+      {
+        code: 'E_PARAM',
+        message:
+          'param "service": value "user-service; reboot" does not match the pattern "[a-z][a-z0-9-]{0,40}"',
+      },
+    );
+    expect(errorOf(() => renderSteps(rb, alert({ service: 'x'.repeat(42), job: 'x' }), 't')).code).toBe(
+      'E_PARAM',
+    );
+    expect(errorOf(() => renderSteps(rb, alert({ service: 'a\nb', job: 'x' }), 't')).code).toBe('E_PARAM');
+  });
+
+  it('renders steps with the checked parameters', () => {
+    const withAllLabels = runbook(`params:
+  service: { from: '{{labels.service}}', pattern: '[a-z][a-z0-9-]{0,40}' }
+  job: { from: 'job-{{labels.job}}' }
+steps:
+  - name: restart
+    ssh: { command: [systemctl, restart, '{{params.service}}', '{{params.job}}'], timeout: 1m }
+`);
+    expect(renderSteps(withAllLabels, alert({ service: 'user-service', job: 'a b' }), 'app-1')).toEqual([
+      { kind: 'ssh', argv: ['systemctl', 'restart', 'user-service', 'job-a b'], timeoutMs: 60_000 },
+    ]);
+  });
+
+  it('reports a missing label in a parameter as E_TEMPLATE', () => {
+    expect(errorOf(() => renderSteps(rb, alert({ job: 'x' }), 't'))).toEqual({
+      code: 'E_TEMPLATE',
+      message: 'template "{{labels.service}}": "service" is not set on this alert',
+    });
+  });
+});
+
+describe('renderSteps: ssh', () => {
+  it('keeps each argument whole, whatever it holds', () => {
+    const rb = runbook(`steps:\n  - name: s\n    ssh: { command: [echo, '{{labels.v}}', 'x{{target}}y'] }\n`);
+    expect(renderSteps(rb, alert({ v: 'a b; rm -rf / $(id)' }), 't 1')).toEqual([
+      { kind: 'ssh', argv: ['echo', 'a b; rm -rf / $(id)', 'xt 1y'], timeoutMs: 30_000 },
+    ]);
+  });
+
+  const feed = runbook(`params:
+  server: { from: '{{labels.server}}' }
+steps:
+  - name: feed
+    ssh:
+      command: [socat, stdio, 'unix-connect:/run/haproxy/admin.sock']
+      stdin: "set server {{labels.backend}}/{{params.server}} state drain\\n"
+`);
+
+  it('renders stdin, keeping the line break of the template', () => {
+    expect(renderSteps(feed, alert({ backend: 'web', server: 'app-1' }), 'lb-1')).toEqual([
+      {
+        kind: 'ssh',
+        argv: ['socat', 'stdio', 'unix-connect:/run/haproxy/admin.sock'],
+        stdin: 'set server web/app-1 state drain\n',
+        timeoutMs: 30_000,
+      },
+    ]);
+  });
+
+  it('refuses labels, params and targets with line breaks for stdin', () => {
+    expect(
+      errorOf(() => renderSteps(feed, alert({ backend: 'web\nshutdown', server: 'a' }), 'lb-1')),
+    ).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: 'step "feed": label "backend" holds a line break; refused for stdin',
+    });
+    expect(errorOf(() => renderSteps(feed, alert({ backend: 'web', server: 'a\r' }), 'lb-1'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      // The label is reported first: the param is taken from it.
+      message: 'step "feed": label "server" holds a line break; refused for stdin',
+    });
+    const fromTwo = runbook(`params:
+  server: { from: 'app-{{labels.n}}{{annotations.suffix}}' }
+steps:
+  - name: feed
+    ssh: { command: [socat], stdin: "{{params.server}}" }
+`);
+    expect(errorOf(() => renderSteps(fromTwo, alert({ n: '1' }, { suffix: '\nx' }), 'lb-1'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: 'step "feed": param "server" holds a line break; refused for stdin',
+    });
+    expect(errorOf(() => renderSteps(feed, alert({ backend: 'web', server: 'a' }), 'lb\n1'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: 'step "feed": target "target" holds a line break; refused for stdin',
+    });
+  });
+});
+
+describe('renderSteps: http', () => {
+  const rb = runbook(`params:
+  svc: { from: '{{labels.service}}' }
+steps:
+  - name: call
+    http:
+      method: PUT
+      path: '/api/{{labels.instance}}/svc/{{params.svc}}/{{target}}/{{annotations.note}}'
+      headers: { X-Who: '{{labels.who}}', Content-Type: text/plain }
+      body:
+        n: 5
+        f: 1.5
+        yes: true
+        no: false
+        none: null
+        s: '{{labels.instance}}'
+        list: [1, '{{params.svc}}', false]
+        nested: { t: '{{target}}', empty: {} }
+      expect: [200, 204]
+      timeout: 2s
+`);
+
+  it('percent-encodes values in the path, so a label stays one segment', () => {
+    const [action] = renderSteps(
+      rb,
+      alert({ instance: '../admin?x=1', service: 'a/b#c', who: 'me' }, { note: '%2e%2e' }),
+      'app 1',
+    );
+    expect(action).toMatchObject({
+      kind: 'http',
+      path: '/api/..%2Fadmin%3Fx%3D1/svc/a%2Fb%23c/app%201/%252e%252e',
+    });
+  });
+
+  it('renders the body as JSON: strings are templates, other values are kept', () => {
+    const [action] = renderSteps(
+      rb,
+      alert({ instance: '../admin?x=1', service: 'a/b', who: 'me' }, { note: 'n' }),
+      't',
+    );
+    expect(action).toEqual({
+      kind: 'http',
+      method: 'PUT',
+      path: '/api/..%2Fadmin%3Fx%3D1/svc/a%2Fb/t/n',
+      headers: { 'x-who': 'me', 'content-type': 'text/plain' },
+      body: {
+        n: 5,
+        f: 1.5,
+        yes: true,
+        no: false,
+        none: null,
+        s: '../admin?x=1',
+        list: [1, 'a/b', false],
+        nested: { t: 't', empty: {} },
+      },
+      expect: [200, 204],
+      timeoutMs: 2000,
+    });
+  });
+
+  it('refuses a header value with a line break or NUL', () => {
+    const ok = { instance: 'i', service: 's' };
+    expect(
+      errorOf(() => renderSteps(rb, alert({ ...ok, who: 'me\r\nX-Admin: 1' }, { note: 'n' }), 't')),
+    ).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: 'step "call": header x-who would contain a line break',
+    });
+    expect(errorOf(() => renderSteps(rb, alert({ ...ok, who: 'me\n' }, { note: 'n' }), 't')).code).toBe(
+      'E_UNSAFE_ARG',
+    );
+    expect(errorOf(() => renderSteps(rb, alert({ ...ok, who: 'me\0' }, { note: 'n' }), 't')).code).toBe(
+      'E_UNSAFE_ARG',
+    );
+  });
+
+  it('leaves a step without a body without one', () => {
+    const get = runbook(`steps:\n  - name: g\n    http: { method: GET, path: '/h/{{labels.instance}}' }\n`);
+    const step = get.steps[0]!;
+    const ctx = templateContext(alert({ instance: 'a b' }), get.name, 't');
+    expect(renderAction(step, ctx)).toEqual({
+      kind: 'http',
+      method: 'GET',
+      path: '/h/a%20b',
+      headers: {},
+      expect: [],
+      timeoutMs: 10_000,
+    });
+  });
+});
