@@ -80,7 +80,10 @@ function buildTarget(name: string, own: RawSection, defaults: RawSection, ctx: B
     );
   const target: { name: string; ssh?: SshTarget; http?: HttpTarget } = { name };
   if (own.ssh) target.ssh = buildSsh({ ...defaults.ssh, ...own.ssh }, ctx.source.file, report);
-  if (own.http) target.http = buildHttp({ ...defaults.http, ...own.http }, ctx, report);
+  if (own.http) {
+    const headers = { ...defaults.http?.headers, ...own.http.headers };
+    target.http = buildHttp({ ...defaults.http, ...own.http, headers }, ctx, report);
+  }
   if (!own.ssh && !own.http) report([], 'needs an ssh or http section (or both)');
   return target;
 }
@@ -113,6 +116,16 @@ function buildHttp(
 ): HttpTarget | undefined {
   if (http.baseUrl === undefined) {
     report(['http'], 'http: missing "baseUrl" (here or under defaults.http)');
+    return undefined;
+  }
+  try {
+    const url = new URL(http.baseUrl);
+    if (url.search || url.hash) throw new Error('no query or fragment');
+  } catch {
+    report(
+      ['http', 'baseUrl'],
+      `http.baseUrl: ${JSON.stringify(http.baseUrl)} is not a usable base URL (e.g. http://10.0.0.11:8081)`,
+    );
     return undefined;
   }
   const headers: Record<string, string> = {};

@@ -48,7 +48,7 @@ async function listYamlFiles(path: string): Promise<string[]> {
   try {
     info = await stat(path);
   } catch {
-    throw new ConfigError([`${path}: no such file or directory (set REMEDIATOR_RUNBOOKS_DIR)`]);
+    throw new ConfigError([`${path}: no such file or directory`]);
   }
   if (!info.isDirectory()) return [path];
   const names = (await readdir(path)).filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort();

@@ -23,7 +23,11 @@ export function schemaProblems(
   describe: DescribeItem,
 ): string[] {
   if (validate(source.value)) return [];
-  const errors = (validate.errors ?? []).filter((e) => !e.schemaPath.includes('/oneOf/'));
+  // Failures inside oneOf branches and the per-name failures under propertyNames are summed up by
+  // their parent error, which words them better.
+  const errors = (validate.errors ?? []).filter(
+    (e) => !e.schemaPath.includes('/oneOf/') && e.propertyName === undefined,
+  );
   const seen = new Set<string>();
   const problems: string[] = [];
   for (const error of errors) {
@@ -57,10 +61,20 @@ function explain(source: YamlSource, path: Path, e: ErrorObject): { line: number
         problem: `missing required key "${String(params['missingProperty'])}"`,
       };
     case 'propertyNames':
-      return { line: source.lineOf(path), problem: `invalid name "${String(params['propertyName'])}"` };
+      return {
+        line: source.lineOfKey(path, String(params['propertyName'])),
+        problem: `invalid name "${String(params['propertyName'])}": ${hint ?? 'use letters, digits and _'}`,
+      };
     case 'pattern':
+      return {
+        line: source.lineOf(path),
+        problem: `must be ${hint ?? `like ${String(params['pattern'])}`}${got(e.data)}`,
+      };
     case 'oneOf':
-      return { line: source.lineOf(path), problem: `must be ${hint ?? e.message ?? 'valid'}${got(e.data)}` };
+      return {
+        line: source.lineOf(path),
+        problem: `${hint ?? 'must match exactly one of the allowed forms'}${got(e.data)}`,
+      };
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map((v) => String(v)).join(', ');
       return { line: source.lineOf(path), problem: `must be one of: ${allowed}${got(e.data)}` };

@@ -70,9 +70,10 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max)
+    const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(`${name}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    }
     return n;
   };
   const secret = (name: string): string | undefined => readSecret(env, name, problems);
@@ -83,7 +84,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
   const shutdownGraceMs = parseDuration(grace);
   if (shutdownGraceMs === undefined)
     problems.push(`REMEDIATOR_SHUTDOWN_GRACE: must be a duration like 30s (got ${JSON.stringify(grace)})`);
-  const username = env['REMEDIATOR_WEBHOOK_USERNAME'];
+  const username = env['REMEDIATOR_WEBHOOK_USERNAME'] || undefined;
   const password = secret('REMEDIATOR_WEBHOOK_PASSWORD');
   if ((username === undefined) !== (password === undefined)) {
     problems.push(

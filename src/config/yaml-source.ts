@@ -18,7 +18,7 @@ export function parseYaml(file: string, text: string): YamlParse {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
-      const line = e.linePos?.[0]?.line ?? 1;
+      const line = lineCounter.linePos(e.pos[0]).line;
       return `${file}:${line}: invalid YAML: ${firstLine(e.message)}`;
     });
     return { ok: false, problems };

@@ -72,10 +72,17 @@ export function createHttpExecutor(deps: { fetch?: Fetch } = {}): Executors['htt
 /** baseUrl + path, or undefined when the result would point anywhere but under baseUrl. */
 export function joinUrl(baseUrl: string, path: string): string | undefined {
   if (!path.startsWith('/') || path.startsWith('//')) return undefined;
-  const base = new URL(baseUrl);
-  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  let base: URL;
+  let url: URL;
+  try {
+    base = new URL(baseUrl);
+    url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  } catch {
+    return undefined;
+  }
   if (url.origin !== base.origin) return undefined;
   const basePath = base.pathname.replace(/\/+$/, '');
-  if (!url.pathname.startsWith(basePath)) return undefined;
+  if (basePath !== '' && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))
+    return undefined;
   return url.toString();
 }

@@ -6,6 +6,7 @@ import type {
   RenderedAction,
   Runbook,
   StepSpec,
+  Template,
   TemplateContext,
 } from '../types.ts';
 import { templateContext } from './template.ts';
@@ -46,7 +47,7 @@ function renderParams(runbook: Runbook, alert: Alert, target: string): Labels {
 export function renderAction(step: StepSpec, context: TemplateContext): RenderedAction {
   const action = step.action;
   if (action.kind === 'ssh') {
-    const stdin = action.stdin === undefined ? undefined : action.stdin(lineSafe(context, step.name));
+    const stdin = action.stdin === undefined ? undefined : renderStdin(action.stdin, context, step.name);
     return {
       kind: 'ssh',
       argv: action.command.map((arg) => arg(context)),
@@ -68,7 +69,7 @@ export function renderAction(step: StepSpec, context: TemplateContext): Rendered
   return {
     kind: 'http',
     method: action.method,
-    path: action.path(urlEncoded(context)),
+    path: checkedPath(step.name, action.path(urlEncoded(context))),
     headers,
     ...(action.body === undefined ? {} : { body: renderJson(action.body, context) }),
     expect: action.expect,
@@ -103,22 +104,39 @@ function urlEncoded(context: TemplateContext): TemplateContext {
 }
 
 /**
- * stdin often feeds line-based protocols (HAProxy's runtime API): a line break inside a value would
- * smuggle in a second command, so values holding one are refused for stdin.
+ * stdin often feeds line-based protocols (HAProxy's runtime API): a line break coming from alert data
+ * would smuggle in a second command. The template is rendered again with every line break in the data
+ * replaced by a space; if the two renderings differ in lines, a value it used held one.
  */
-function lineSafe(context: TemplateContext, step: string): TemplateContext {
-  const check = (kind: string, labels: Labels) => {
-    for (const [k, v] of Object.entries(labels)) {
-      if (/[\r\n]/.test(v)) {
-        throw new RemediatorError(
-          'E_UNSAFE_ARG',
-          `step "${step}": ${kind} "${k}" holds a line break; refused for stdin`,
-        );
-      }
-    }
-  };
-  check('label', context.labels);
-  check('param', context.params);
-  check('target', { target: context.target });
-  return context;
+function renderStdin(template: Template, context: TemplateContext, step: string): string {
+  const rendered = template(context);
+  const flat = (labels: Labels): Labels =>
+    Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v.replace(/[\r\n]/g, ' ')]));
+  const skeleton = template({
+    ...context,
+    labels: flat(context.labels),
+    annotations: flat(context.annotations),
+    params: flat(context.params),
+    target: context.target.replace(/[\r\n]/g, ' '),
+  });
+  const lines = (text: string) => text.split(/\r\n|\r|\n/).length;
+  if (lines(rendered) !== lines(skeleton)) {
+    throw new RemediatorError(
+      'E_UNSAFE_ARG',
+      `step "${step}": stdin would get a line break from alert data; refused`,
+    );
+  }
+  return rendered;
+}
+
+/** A rendered path must not climb out of where it points: no `.` or `..` segments, however written. */
+function checkedPath(step: string, path: string): string {
+  const segments = path.split('/').map((s) => s.replace(/%2e/gi, '.'));
+  if (segments.some((s) => s === '.' || s === '..')) {
+    throw new RemediatorError(
+      'E_UNSAFE_ARG',
+      `step "${step}": path ${JSON.stringify(path)} holds a "." or ".." segment`,
+    );
+  }
+  return path;
 }

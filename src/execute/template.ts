@@ -7,8 +7,14 @@ import type { Alert, Labels, Template, TemplateContext } from '../types.ts';
  * never as template source. `noEscape`: commands are not HTML; quoting happens where each value is used.
  */
 const hb = Handlebars.create();
-const HELPERS = { if: true, unless: true, lookup: true } as const;
-const COMPILE_OPTIONS = { strict: true, noEscape: true, knownHelpersOnly: true, knownHelpers: HELPERS };
+/** Block helpers a runbook may use; Handlebars' others (each, with, log, lookup) are refused at load. */
+const HELPERS = new Set(['if', 'unless']);
+const COMPILE_OPTIONS = {
+  strict: true,
+  noEscape: true,
+  knownHelpersOnly: true,
+  knownHelpers: { if: true, unless: true },
+};
 const ROOTS = new Set(['labels', 'annotations', 'params', 'target', 'alert', 'runbook']);
 const ALERT_FIELDS = new Set(['status', 'fingerprint', 'startsAt', 'generatorURL']);
 
@@ -23,10 +29,18 @@ export function compileTemplate(source: string, scope: TemplateScope): Template 
   try {
     ast = hb.parse(source);
   } catch (err) {
-    const detail = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    const lines = err instanceof Error ? err.message.split('\n') : [String(err)];
+    // Handlebars: "Parse error on line N:", the source, a caret line, then what it expected.
+    const detail = lines.length > 1 ? `${lines[0]} ${lines.at(-1)}` : (lines[0] ?? '');
     throw new RemediatorError('E_TEMPLATE', `template ${JSON.stringify(source)}: ${detail}`);
   }
-  for (const path of pathsIn(ast)) checkPath(source, path, scope);
+  let paths: hbs.AST.PathExpression[];
+  try {
+    paths = pathsIn(ast);
+  } catch (err) {
+    throw new RemediatorError('E_TEMPLATE', `template ${JSON.stringify(source)}: ${(err as Error).message}`);
+  }
+  for (const path of paths) checkPath(source, path, scope);
   const render = hb.compile(source, COMPILE_OPTIONS);
   return (context: TemplateContext) => {
     try {
@@ -41,7 +55,8 @@ function checkPath(source: string, path: hbs.AST.PathExpression, scope: Template
   const fail = (why: string): never => {
     throw new RemediatorError('E_TEMPLATE', `template ${JSON.stringify(source)}: ${why}`);
   };
-  if (path.data) fail(`"@${path.original}" is not available here`);
+  if (path.data) fail(`"${path.original}" is not available here`);
+  if (path.depth > 0) fail(`"${path.original}": use labels.X, params.X, ... directly`);
   const [root, field, ...more] = path.parts;
   if (root === undefined || !ROOTS.has(root)) {
     fail(
@@ -57,6 +72,11 @@ function checkPath(source: string, path: hbs.AST.PathExpression, scope: Template
     );
   }
   if (root === 'target' && field !== undefined) fail('"target" is a string and has no fields');
+  if (root === 'runbook' && field !== 'name') fail('use "runbook.name"');
+  if (root !== 'target' && field === undefined)
+    fail(`"${root}" is a map: name one of its fields, e.g. ${root}.X`);
+  if (field !== undefined && field in Object.prototype)
+    fail(`"${path.original}" names a built-in property, not a label`);
   if (more.length > 0) fail(`"${path.original}" goes too deep: label values are strings`);
 }
 
@@ -71,13 +91,21 @@ function pathsIn(node: unknown, out: hbs.AST.PathExpression[] = []): hbs.AST.Pat
     out.push(n as unknown as hbs.AST.PathExpression);
     return out;
   }
-  const isHelperCall =
-    (n.type === 'MustacheStatement' || n.type === 'BlockStatement' || n.type === 'SubExpression') &&
-    Array.isArray(n['params']) &&
-    (n['params'] as unknown[]).length > 0;
+  const isCall = n.type === 'MustacheStatement' || n.type === 'BlockStatement' || n.type === 'SubExpression';
+  const hasArgs = (Array.isArray(n['params']) && (n['params'] as unknown[]).length > 0) || Boolean(n['hash']);
+  const isHelperCall = isCall && (hasArgs || n.type === 'BlockStatement');
+  if (isHelperCall) {
+    const name = (n['path'] as { original?: unknown } | undefined)?.original;
+    if (typeof name !== 'string' || !HELPERS.has(name)) {
+      throw new RemediatorError(
+        'E_TEMPLATE',
+        `helper "${String(name)}" is not available (use #if or #unless)`,
+      );
+    }
+  }
   for (const [key, value] of Object.entries(n)) {
     if (key === 'loc') continue;
-    // A helper's own name (`if`, `lookup`) is a path too, but not a data reference.
+    // A helper's own name (`if`) is a path too, but not a data reference.
     if (key === 'path' && isHelperCall) continue;
     if (Array.isArray(value)) value.forEach((v) => pathsIn(v, out));
     else if (typeof value === 'object') pathsIn(value, out);

@@ -25,10 +25,10 @@ export async function startHttpTarget(): Promise<HttpTarget> {
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const { status, headers, delayMs } = reply;
+      const { status, headers, delayMs, body: answer } = reply;
       setTimeout(() => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
-        res.end(reply.body);
+        res.end(answer);
       }, delayMs);
     });
   });

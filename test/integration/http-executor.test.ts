@@ -227,3 +227,15 @@ describe('joinUrl', () => {
     expect(joinUrl('https://api.example/v1', '/x/../y')).toBe('https://api.example/v1/y');
   });
 });
+
+describe('joinUrl keeps requests under the base URL', () => {
+  it('refuses a path that climbs to a sibling of the base path', () => {
+    expect(joinUrl('http://h/base', '/../basement/x')).toBeUndefined();
+    expect(joinUrl('http://h/base', '/x')).toBe('http://h/base/x');
+    expect(joinUrl('http://h/base/', '/')).toBe('http://h/base/');
+  });
+  it('answers a failed step, never throws, for an unusable base URL', async () => {
+    const result = await executor.run({ baseUrl: 'http://', headers: {} }, http('/x'));
+    expect(result).toMatchObject({ ok: false, errorCode: 'E_HTTP' });
+  });
+});

@@ -25,7 +25,12 @@ beforeAll(async () => {
   // Both processes run workers on one Redis. The webhook process works one run at a time and every
   // call takes 200 ms, so it cannot take all 40 runs while the worker-only process is idle.
   target.respond(200, 'ok', {}, 200);
-  web = await startTestService({ runbooks: { 'poke.yaml': RUNBOOK }, inventory, redis, env: { REMEDIATOR_CONCURRENCY: '1' } });
+  web = await startTestService({
+    runbooks: { 'poke.yaml': RUNBOOK },
+    inventory,
+    redis,
+    env: { REMEDIATOR_CONCURRENCY: '1' },
+  });
   worker = await startTestService({ runbooks: { 'poke.yaml': RUNBOOK }, inventory, redis, mode: 'worker' });
 });
 
@@ -41,19 +46,27 @@ describe('remediator worker', () => {
     expect((await worker.get('/healthz')).status).toBe(200);
     expect((await worker.get('/readyz')).status).toBe(200);
     expect((await worker.get('/metrics')).status).toBe(200);
-    expect((await worker.post('/hooks/alertmanager', payload([{ labels: { alertname: 'Poke' } }]))).status).toBe(404);
+    expect(
+      (await worker.post('/hooks/alertmanager', payload([{ labels: { alertname: 'Poke' } }]))).status,
+    ).toBe(404);
   });
 
   it('shares the runs queued by another process, each run once', async () => {
-    const body = payload(Array.from({ length: 40 }, (_, n) => ({ labels: { alertname: 'Poke', n: String(n) } })));
+    const body = payload(
+      Array.from({ length: 40 }, (_, n) => ({ labels: { alertname: 'Poke', n: String(n) } })),
+    );
     expect((await web.post('/hooks/alertmanager', body)).status).toBe(202);
-    const runs = await Promise.all(body.alerts.map((a) => web.waitForRun(runId('poke', a.fingerprint, a.startsAt))));
+    const runs = await Promise.all(
+      body.alerts.map((a) => web.waitForRun(runId('poke', a.fingerprint, a.startsAt))),
+    );
     expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
     const paths = target.requests.map((r) => r.url).sort();
     expect(paths).toEqual(body.alerts.map((_, n) => `/poke/${n}`).sort());
     const count = async (svc: TestService) => {
       const text = await (await svc.get('/metrics')).text();
-      const line = text.split('\n').find((l) => l.startsWith('remediator_runs_total{runbook="poke",result="succeeded"}'));
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('remediator_runs_total{runbook="poke",result="succeeded"}'));
       return Number(line?.split(' ')[1] ?? 0);
     };
     const [fromWeb, fromWorker] = [await count(web), await count(worker)];

@@ -246,3 +246,23 @@ describe('parseInventory: problems name file:line and the target', () => {
     ]);
   });
 });
+
+describe('inventory fixes', () => {
+  it('merges header maps from defaults and the target', () => {
+    const inv = parse(`defaults:
+  http: { headers: { authorization: "Bearer \${env:API_TOKEN}", x-a: a } }
+targets:
+  t: { http: { baseUrl: "http://h:1", headers: { x-b: b } } }
+`);
+    expect(inv.get('t')!.http!.headers).toEqual({
+      authorization: 'Bearer env-token',
+      'x-a': 'a',
+      'x-b': 'b',
+    });
+  });
+  it('refuses a base URL that does not parse, at its line', () => {
+    expect(problemsOf(`targets:\n  t:\n    http:\n      baseUrl: "http://"\n`)).toEqual([
+      `${file}:4: target "t": http.baseUrl: "http://" is not a usable base URL (e.g. http://10.0.0.11:8081)`,
+    ]);
+  });
+});

@@ -181,3 +181,14 @@ describe('readSettings', () => {
     );
   });
 });
+
+describe('whole numbers', () => {
+  it.each(['0x50', ' 80 ', '8e3', '80.0', '-1'])('refuses %j for a port', (raw) => {
+    expect(problemsOf({ REMEDIATOR_PORT: raw })).toEqual([
+      `environment: REMEDIATOR_PORT: must be a whole number from 0 to 65535 (got ${JSON.stringify(raw)})`,
+    ]);
+  });
+  it('treats an empty webhook user name as unset', () => {
+    expect(readSettings({ REMEDIATOR_WEBHOOK_USERNAME: '' }, CWD).webhookBasic).toBeUndefined();
+  });
+});

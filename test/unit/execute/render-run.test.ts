@@ -128,32 +128,46 @@ steps:
     ]);
   });
 
-  it('refuses labels, params and targets with line breaks for stdin', () => {
+  it('refuses line breaks that alert data would bring into stdin, from labels, annotations, params or target', () => {
+    const refused = {
+      code: 'E_UNSAFE_ARG',
+      message: 'step "feed": stdin would get a line break from alert data; refused',
+    };
     expect(
       errorOf(() => renderSteps(feed, alert({ backend: 'web\nshutdown', server: 'a' }), 'lb-1')),
-    ).toEqual({
-      code: 'E_UNSAFE_ARG',
-      message: 'step "feed": label "backend" holds a line break; refused for stdin',
-    });
-    expect(errorOf(() => renderSteps(feed, alert({ backend: 'web', server: 'a\r' }), 'lb-1'))).toEqual({
-      code: 'E_UNSAFE_ARG',
-      // The label is reported first: the param is taken from it.
-      message: 'step "feed": label "server" holds a line break; refused for stdin',
-    });
+    ).toEqual(refused);
+    expect(errorOf(() => renderSteps(feed, alert({ backend: 'web', server: 'a\r' }), 'lb-1'))).toEqual(
+      refused,
+    );
     const fromTwo = runbook(`params:
   server: { from: 'app-{{labels.n}}{{annotations.suffix}}' }
 steps:
   - name: feed
     ssh: { command: [socat], stdin: "{{params.server}}" }
 `);
-    expect(errorOf(() => renderSteps(fromTwo, alert({ n: '1' }, { suffix: '\nx' }), 'lb-1'))).toEqual({
-      code: 'E_UNSAFE_ARG',
-      message: 'step "feed": param "server" holds a line break; refused for stdin',
-    });
-    expect(errorOf(() => renderSteps(feed, alert({ backend: 'web', server: 'a' }), 'lb\n1'))).toEqual({
-      code: 'E_UNSAFE_ARG',
-      message: 'step "feed": target "target" holds a line break; refused for stdin',
-    });
+    expect(errorOf(() => renderSteps(fromTwo, alert({ n: '1' }, { suffix: '\nx' }), 'lb-1'))).toEqual(
+      refused,
+    );
+    const annotation = runbook(`steps:
+  - name: feed
+    ssh: { command: [socat], stdin: "note {{annotations.summary}}\\n" }
+`);
+    expect(
+      errorOf(() => renderSteps(annotation, alert({}, { summary: 'hi\nset server evil' }), 'lb-1')),
+    ).toEqual(refused);
+  });
+
+  it("lets stdin through when line breaks are the template's own or in data it does not use", () => {
+    const annotation = runbook(`steps:
+  - name: feed
+    ssh: { command: [socat], stdin: "a {{labels.backend}}\\nb\\n" }
+`);
+    const [action] = renderSteps(
+      annotation,
+      alert({ backend: 'web', unused: 'x\ny' }, { description: 'two\nlines' }),
+      'lb-1',
+    );
+    expect(action).toMatchObject({ kind: 'ssh', stdin: 'a web\nb\n' });
   });
 });
 
@@ -245,5 +259,24 @@ steps:
       expect: [],
       timeoutMs: 10_000,
     });
+  });
+});
+
+describe('renderSteps: http paths', () => {
+  const rb = runbook(`steps:
+  - name: call
+    http: { path: '/admin/{{labels.x}}/pool' }
+`);
+  it.each(['..', '.'])('refuses a label that makes a dot segment (%s)', (x) => {
+    expect(errorOf(() => renderSteps(rb, alert({ instance: 'i', x }), 'i'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: `step "call": path ${JSON.stringify(`/admin/${encodeURIComponent(x)}/pool`)} holds a "." or ".." segment`,
+    });
+  });
+  it('keeps other dots, and encoded dots, inside one segment', () => {
+    const [action] = renderSteps(rb, alert({ instance: 'i', x: '...a/b' }), 'i');
+    expect(action).toMatchObject({ path: '/admin/...a%2Fb/pool' });
+    const [encoded] = renderSteps(rb, alert({ instance: 'i', x: '%2e%2e' }), 'i');
+    expect(encoded).toMatchObject({ path: '/admin/%252e%252e/pool' });
   });
 });
