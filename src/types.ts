@@ -80,9 +80,39 @@ export type JsonTemplate =
   | { readonly t: 'arr'; readonly v: readonly JsonTemplate[] }
   | { readonly t: 'obj'; readonly v: Readonly<Record<string, JsonTemplate>> };
 
+export type VerifyTemplate =
+  | { readonly kind: 'alertResolved'; readonly withinMs: number }
+  | { readonly kind: 'promql'; readonly query: Template; readonly expect: 'empty' | 'true'; readonly withinMs: number }
+  | { readonly kind: 'http'; readonly path: Template; readonly expect: readonly number[]; readonly withinMs: number };
+
 export interface StepSpec {
   readonly name: string;
   readonly action: SshStepSpec | HttpStepSpec;
+  /** Safe to run twice: retried once after the process running it died. @defaultValue false */
+  readonly idempotent: boolean;
+  readonly verify?: VerifyTemplate;
+  /** Reverses this step: after a later failure, or also after recovery when `when` is 'always'. */
+  readonly undo?: { readonly action: SshStepSpec | HttpStepSpec; readonly when: 'failure' | 'always' };
+}
+
+export interface Rate {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** A runbook's safety limits, defaults filled in (see schema/runbook.schema.json). */
+export interface RunbookPolicy {
+  readonly cooldownMs: number;
+  readonly maxRuns: Rate;
+  readonly maxRunsPerTarget: Rate;
+  readonly maxInFlight: number;
+  /** Renders the progressive-healing group; '' = no group. */
+  readonly group: Template;
+  readonly groupConcurrency: number;
+  readonly maxWaitMs: number;
+  readonly breaker: { readonly failures: number; readonly withinMs: number; readonly coolOffMs: number };
+  readonly onResolved: 'abort' | 'finish';
+  readonly rerun: 'never' | 'afterCooldown';
 }
 
 /** A runbook as loaded: validated, defaults filled, templates compiled, frozen. */
@@ -95,6 +125,9 @@ export interface Runbook {
   readonly target: Template;
   readonly params: readonly ParamSpec[];
   readonly steps: readonly StepSpec[];
+  readonly policy: RunbookPolicy;
+  readonly dryRun: boolean;
+  readonly adaptive: boolean;
 }
 
 export interface SshTarget {

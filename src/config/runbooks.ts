@@ -6,7 +6,8 @@ import { compileAnchoredRegex } from '../match/regex.ts';
 import { compileTemplate, type TemplateScope } from '../execute/template.ts';
 import type { ParamSpec, Runbook, StepSpec } from '../types.ts';
 import { loadSchema, schemaProblems, type Path } from './schema-check.ts';
-import { compileStepAction, FieldError, formatPath, type RawStep } from './steps.ts';
+import { compilePolicy, type RawPolicy } from './policy.ts';
+import { compileStep, FieldError, formatPath, type RawStep } from './steps.ts';
 import { parseYaml, type YamlSource } from './yaml-source.ts';
 
 const validate = loadSchema('runbook.schema.json');
@@ -19,6 +20,9 @@ interface RawRunbook {
   target: string;
   params?: Record<string, { from: string; pattern?: string }>;
   steps: RawStep[];
+  policy?: RawPolicy;
+  dryRun?: boolean;
+  adaptive?: boolean;
 }
 
 /** Loads every runbook under the given files or directories; throws one ConfigError listing all problems. */
@@ -119,10 +123,10 @@ function compile(
       problems.push(`${source.file}:${source.lineOf(['steps', i, 'name'])}: ${item}: step name used twice`);
     }
     names.add(step.name);
-    const action = at(['steps', i], item, () => compileStepAction(step, scope));
-    return action ? { name: step.name, action } : undefined;
+    return at(['steps', i], item, () => compileStep(step, scope));
   });
-  if (problems.length > 0 || !target) return { problems };
+  const policy = at(['policy', 'group'], `${label}: policy.group`, () => compilePolicy(raw.policy, scope));
+  if (problems.length > 0 || !target || !policy) return { problems };
   const runbook: Runbook = {
     name: raw.name,
     description: raw.description ?? '',
@@ -132,6 +136,9 @@ function compile(
     target,
     params: params as ParamSpec[],
     steps: steps as StepSpec[],
+    policy,
+    dryRun: raw.dryRun ?? false,
+    adaptive: raw.adaptive ?? false,
   };
   return { runbook: deepFreeze(runbook), problems };
 }

@@ -1,14 +1,27 @@
 import { RemediatorError } from '../errors.ts';
 import { compileTemplate, type TemplateScope } from '../execute/template.ts';
-import type { HttpStepSpec, JsonTemplate, SshStepSpec, Template } from '../types.ts';
+import type { HttpStepSpec, JsonTemplate, SshStepSpec, StepSpec, Template, VerifyTemplate } from '../types.ts';
 import { parseDuration } from './duration.ts';
 import type { Path } from './schema-check.ts';
 
 export const DEFAULT_SSH_TIMEOUT_MS = 30_000;
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
+export const DEFAULT_VERIFY_WITHIN_MS = 60_000;
+
+interface RawVerify {
+  alertResolved?: string;
+  promql?: string;
+  expect?: 'empty' | 'true';
+  http?: { path: string; expect?: number | number[] };
+  within?: string;
+}
+
 export interface RawStep {
   name: string;
+  idempotent?: boolean;
+  verify?: RawVerify;
+  undo?: { ssh?: RawStep['ssh']; http?: RawStep['http']; when?: 'failure' | 'always' };
   ssh?: { command: string[]; stdin?: string; timeout?: string };
   http?: {
     method?: HttpStepSpec['method'];
@@ -33,15 +46,57 @@ export function formatPath(path: Path): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-/** Compiles a schema-valid step's action (its ssh or http block). */
-export function compileStepAction(step: RawStep, scope: TemplateScope): SshStepSpec | HttpStepSpec {
-  const field = (path: Path, source: string): Template => {
+/** Compiles a schema-valid step: its action, verify block and undo. */
+export function compileStep(step: RawStep, scope: TemplateScope): StepSpec {
+  const field = templateField(scope);
+  const undo = step.undo;
+  return {
+    name: step.name,
+    action: compileStepAction(step, scope),
+    idempotent: step.idempotent ?? false,
+    ...(step.verify ? { verify: compileVerify(step.verify, field) } : {}),
+    ...(undo
+      ? { undo: { action: prefixed(['undo'], () => compileStepAction(undo, scope)), when: undo.when ?? 'failure' } }
+      : {}),
+  };
+}
+
+function templateField(scope: TemplateScope) {
+  return (path: Path, source: string): Template => {
     try {
       return compileTemplate(source, scope);
     } catch (err) {
       throw err instanceof RemediatorError ? new FieldError(path, err) : err;
     }
   };
+}
+
+function prefixed<T>(prefix: Path, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw err instanceof FieldError ? new FieldError([...prefix, ...err.path], err) : err;
+  }
+}
+
+function compileVerify(v: RawVerify, field: (p: Path, s: string) => Template): VerifyTemplate {
+  const withinMs = durationOr(v.within, DEFAULT_VERIFY_WITHIN_MS);
+  if (v.alertResolved !== undefined) return { kind: 'alertResolved', withinMs: durationOr(v.alertResolved, withinMs) };
+  if (v.promql !== undefined) {
+    return { kind: 'promql', query: field(['verify', 'promql'], v.promql), expect: v.expect ?? 'empty', withinMs };
+  }
+  const http = v.http!;
+  return {
+    kind: 'http',
+    path: field(['verify', 'http', 'path'], http.path),
+    expect: http.expect === undefined ? [] : [http.expect].flat(),
+    withinMs,
+  };
+}
+
+/** Compiles a schema-valid step's action (its ssh or http block). */
+export function compileStepAction(step: Pick<RawStep, 'ssh' | 'http'>, scope: TemplateScope): SshStepSpec | HttpStepSpec {
+  const field = templateField(scope);
   if (step.ssh) {
     const ssh = step.ssh;
     return {
