@@ -18,6 +18,8 @@ import type { AuditLog } from './record/events.ts';
 import type { Metrics, QueueState } from './record/metrics.ts';
 import type { RunStore } from './record/runs-store.ts';
 import type { ProducerDeps } from './queue/producer.ts';
+import type { PolicyStores } from './policy/types.ts';
+import { pausesRoutes } from './http/pauses.ts';
 
 export interface AppDeps {
   readonly settings: {
@@ -37,6 +39,11 @@ export interface AppDeps {
   readonly audit: AuditLog;
   readonly pingRedis: () => Promise<boolean>;
   readonly queueCounts: () => Promise<Partial<Record<QueueState, number>>>;
+  readonly stores: PolicyStores;
+  /** How long a healed target stays `stabilizing`. */
+  readonly stabilizeMs: number;
+  /** Reads policy state into the gauges before a scrape (circuits, targets, healing memory, pauses). */
+  readonly collectPolicyMetrics?: () => Promise<void>;
   readonly now: () => Date;
 }
 
@@ -81,5 +88,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, deps);
   if (deps.webhook) await app.register(webhookRoutes, deps);
   await app.register(runsRoutes, deps);
+  await app.register(pausesRoutes, deps);
   return app;
 }

@@ -9,11 +9,17 @@ import { loadInventory } from './config/inventory.ts';
 import { loadRunbooks } from './config/runbooks.ts';
 import type { Env, Settings } from './config/settings.ts';
 import { createHttpExecutor } from './execute/http.ts';
-import { processRun } from './execute/runner.ts';
+import { processRun, type RunnerDeps } from './execute/runner.ts';
+import { createPolicyStores } from './policy/stores.ts';
+import { createSilenceChecker } from './policy/silences.ts';
+import { createEscalator, parseEscalationTargets } from './record/escalate.ts';
+import { verify } from './verify/verify.ts';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { createSshExecutor } from './execute/ssh.ts';
 import { buildRunbookIndex } from './match/select.ts';
 import { createRedisAuditLog } from './record/events.ts';
 import { createMetrics } from './record/metrics.ts';
+import { collectPolicyMetrics } from './record/policy-metrics.ts';
 import { createRedisRunStore } from './record/runs-store.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
 import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
@@ -64,6 +70,7 @@ export async function startService(
   const store = createRedisRunStore(redis, { prefix, maxRuns: settings.maxRuns });
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
+  const stores = createPolicyStores(redis, prefix);
   const webhookAuth = {
     ...(settings.webhookToken ? { token: settings.webhookToken } : {}),
     ...(settings.webhookBasic ? { basic: settings.webhookBasic } : {}),
@@ -86,8 +93,12 @@ export async function startService(
     pingRedis: () => pingRedis(redis, 1000),
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
     now: () => new Date(),
+    stores,
+    stabilizeMs: settings.stabilizeMs,
+    collectPolicyMetrics: () => collectPolicyMetrics(metrics, stores, runbooks, Date.now()),
   });
-  const runner = {
+  const escalator = createEscalator({ targets: parseEscalationTargets(settings.escalationWebhooks), log });
+  const runner: RunnerDeps = {
     store,
     runbooks: new Map(runbooks.map((r) => [r.name, r])),
     inventory,
@@ -95,11 +106,21 @@ export async function startService(
     metrics,
     log,
     now: () => new Date(),
+    stores,
+    settings,
+    verify,
+    escalate: (e) => escalator.escalate(e),
+    fetch,
+    sleep: (ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}).catch(() => undefined),
+    ...(settings.honourSilences && settings.alertmanagerUrl
+      ? { silenced: createSilenceChecker({ url: settings.alertmanagerUrl, fetch, log }) }
+      : {}),
   };
   const worker: RunWorker = startRunWorker({
     connection: workerRedis,
     prefix: settings.redisPrefix,
     concurrency: settings.concurrency,
+    lockMs: settings.lockTtlMs,
     log,
     process: (runId) => processRun(runner, runId),
   });

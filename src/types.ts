@@ -82,8 +82,18 @@ export type JsonTemplate =
 
 export type VerifyTemplate =
   | { readonly kind: 'alertResolved'; readonly withinMs: number }
-  | { readonly kind: 'promql'; readonly query: Template; readonly expect: 'empty' | 'true'; readonly withinMs: number }
-  | { readonly kind: 'http'; readonly path: Template; readonly expect: readonly number[]; readonly withinMs: number };
+  | {
+      readonly kind: 'promql';
+      readonly query: Template;
+      readonly expect: 'empty' | 'true';
+      readonly withinMs: number;
+    }
+  | {
+      readonly kind: 'http';
+      readonly path: Template;
+      readonly expect: readonly number[];
+      readonly withinMs: number;
+    };
 
 export interface StepSpec {
   readonly name: string;
@@ -188,6 +198,21 @@ export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipp
 export interface StepRecord {
   name: string;
   status: StepStatus;
+  /** Why a step did not run: 'not_needed' (an earlier step's verify passed), 'run_failed', 'aborted'. */
+  skippedBecause?: string;
+  idempotent?: boolean;
+  /** Set when the step was run again after the process running it died (idempotent steps only). */
+  retried?: boolean;
+  verify?: { kind: string; ok: boolean; detail: string; elapsedMs: number };
+  undo?: {
+    status: 'succeeded' | 'failed';
+    action: RenderedAction;
+    exitCode?: number;
+    httpStatus?: number;
+    output?: string;
+    errorCode?: string;
+    error?: string;
+  };
   action?: RenderedAction;
   exitCode?: number;
   httpStatus?: number;
@@ -213,6 +238,15 @@ export interface RunRecord {
   startedAt?: string;
   finishedAt?: string;
   steps: StepRecord[];
+  /** Every policy decision taken for this run, in order (waits recorded when their reason changes). */
+  decisions?: Array<{ stage: string; decision: string; reason?: string; detail?: string; at: string }>;
+  /** Fencing number of the target lock this run held. */
+  fence?: number;
+  /** The progressive-healing group the run belonged to. */
+  group?: string;
+  /** Target state when the run started and ended. */
+  targetState?: { start?: string; end?: string };
+  escalations?: Array<{ target: string; ok: boolean; status?: number; error?: string; attempts: number }>;
 }
 
 /** The logging surface modules use (fastify's pino logger fits it). */

@@ -1,4 +1,4 @@
-import { compileTemplate, type TemplateScope } from '../execute/template.ts';
+import { compileTemplate } from '../execute/template.ts';
 import type { Rate, RunbookPolicy } from '../types.ts';
 import { parseDuration } from './duration.ts';
 
@@ -36,7 +36,7 @@ export function parseRate(text: string): Rate {
 }
 
 /** Fills in defaults and compiles the group template (throws E_TEMPLATE like any template). */
-export function compilePolicy(raw: RawPolicy | undefined, scope: TemplateScope): RunbookPolicy {
+export function compilePolicy(raw: RawPolicy | undefined): RunbookPolicy {
   const p = raw ?? {};
   const d = POLICY_DEFAULTS;
   const ms = (text: string) => parseDuration(text) ?? 0;
@@ -45,7 +45,8 @@ export function compilePolicy(raw: RawPolicy | undefined, scope: TemplateScope):
     maxRuns: parseRate(p.maxRuns ?? d.maxRuns),
     maxRunsPerTarget: parseRate(p.maxRunsPerTarget ?? d.maxRunsPerTarget),
     maxInFlight: p.maxInFlight ?? d.maxInFlight,
-    group: compileTemplate(p.group ?? d.group, scope),
+    // The group is decided before parameters are rendered, so it may only use the alert itself.
+    group: compileTemplate(p.group ?? d.group, { params: new Set() }),
     groupConcurrency: p.groupConcurrency ?? d.groupConcurrency,
     maxWaitMs: ms(p.maxWait ?? d.maxWait),
     breaker: {

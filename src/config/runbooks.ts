@@ -125,7 +125,7 @@ function compile(
     names.add(step.name);
     return at(['steps', i], item, () => compileStep(step, scope));
   });
-  const policy = at(['policy', 'group'], `${label}: policy.group`, () => compilePolicy(raw.policy, scope));
+  const policy = at(['policy', 'group'], `${label}: policy.group`, () => compilePolicy(raw.policy));
   if (problems.length > 0 || !target || !policy) return { problems };
   const runbook: Runbook = {
     name: raw.name,

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
+import type { Rate } from '../types.ts';
 import { parseDuration } from './duration.ts';
+import { parseRate } from './policy.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,6 +39,26 @@ export interface Settings {
   readonly maxRuns: number;
   /** REMEDIATOR_LOG_LEVEL @defaultValue info */
   readonly logLevel: string;
+  /** REMEDIATOR_MAX_IN_FLIGHT: runs acting at once, all runbooks and processes together @defaultValue 10 */
+  readonly maxInFlight: number;
+  /** REMEDIATOR_RATE_LIMIT: runs started per window, all runbooks together @defaultValue 60 per 1h */
+  readonly rateLimit: Rate;
+  /** REMEDIATOR_DRY_RUN: take and record every decision, render steps, execute nothing @defaultValue false */
+  readonly dryRun: boolean;
+  /** REMEDIATOR_PROMETHEUS_URL: for `verify: { promql }` */
+  readonly prometheusUrl?: string;
+  /** REMEDIATOR_ALERTMANAGER_URL: asked by `verify: { alertResolved }` and for silences */
+  readonly alertmanagerUrl?: string;
+  /** REMEDIATOR_HONOUR_SILENCES: treat alerts an active Alertmanager silence matches as paused @defaultValue false */
+  readonly honourSilences: boolean;
+  /** REMEDIATOR_ESCALATION_WEBHOOKS: comma-separated URLs (`slack+https://...` for Slack's format) */
+  readonly escalationWebhooks: string;
+  /** REMEDIATOR_PUBLIC_URL: how people reach this service, for links in escalations */
+  readonly publicUrl?: string;
+  /** REMEDIATOR_LOCK_TTL: lifetime of target locks and places, renewed while a run acts @defaultValue 30s */
+  readonly lockTtlMs: number;
+  /** REMEDIATOR_STABILIZE: how long a healed target stays `stabilizing` @defaultValue 10m */
+  readonly stabilizeMs: number;
 }
 
 const KNOWN = new Set([
@@ -58,6 +80,16 @@ const KNOWN = new Set([
   'REMEDIATOR_SHUTDOWN_GRACE',
   'REMEDIATOR_MAX_RUNS',
   'REMEDIATOR_LOG_LEVEL',
+  'REMEDIATOR_MAX_IN_FLIGHT',
+  'REMEDIATOR_RATE_LIMIT',
+  'REMEDIATOR_DRY_RUN',
+  'REMEDIATOR_PROMETHEUS_URL',
+  'REMEDIATOR_ALERTMANAGER_URL',
+  'REMEDIATOR_HONOUR_SILENCES',
+  'REMEDIATOR_ESCALATION_WEBHOOKS',
+  'REMEDIATOR_PUBLIC_URL',
+  'REMEDIATOR_LOCK_TTL',
+  'REMEDIATOR_STABILIZE',
 ]);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -77,6 +109,30 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     return n;
   };
   const secret = (name: string): string | undefined => readSecret(env, name, problems);
+  const duration = (name: string, fallback: string): number => {
+    const raw = env[name] || fallback;
+    const ms = parseDuration(raw);
+    if (ms === undefined) problems.push(`${name}: must be a duration like 30s (got ${JSON.stringify(raw)})`);
+    return ms ?? 0;
+  };
+  const flag = (name: string): boolean => {
+    const raw = (env[name] ?? '').toLowerCase();
+    if (!['', 'true', 'false', '1', '0'].includes(raw)) {
+      problems.push(`${name}: must be true or false (got ${JSON.stringify(env[name])})`);
+    }
+    return raw === 'true' || raw === '1';
+  };
+  const url = (name: string): string | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
+    if (!/^https?:\/\/[^/]/.test(raw))
+      problems.push(`${name}: must be an http:// or https:// URL (got ${JSON.stringify(raw)})`);
+    return raw.replace(/\/+$/, '');
+  };
+  const rateText = env['REMEDIATOR_RATE_LIMIT'] || '60 per 1h';
+  if (!/^[1-9]\d* per (\d+(ms|s|m|h))+$/.test(rateText)) {
+    problems.push(`REMEDIATOR_RATE_LIMIT: must be a rate like "60 per 1h" (got ${JSON.stringify(rateText)})`);
+  }
   const logLevel = env['REMEDIATOR_LOG_LEVEL'] || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`REMEDIATOR_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
@@ -107,7 +163,20 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     shutdownGraceMs: shutdownGraceMs ?? 30_000,
     maxRuns: int('REMEDIATOR_MAX_RUNS', 10_000, 100, 10_000_000),
     logLevel,
+    maxInFlight: int('REMEDIATOR_MAX_IN_FLIGHT', 10, 1, 10_000),
+    rateLimit: parseRate(rateText),
+    dryRun: flag('REMEDIATOR_DRY_RUN'),
+    ...optional('prometheusUrl', url('REMEDIATOR_PROMETHEUS_URL')),
+    ...optional('alertmanagerUrl', url('REMEDIATOR_ALERTMANAGER_URL')),
+    honourSilences: flag('REMEDIATOR_HONOUR_SILENCES'),
+    escalationWebhooks: env['REMEDIATOR_ESCALATION_WEBHOOKS'] ?? '',
+    ...optional('publicUrl', url('REMEDIATOR_PUBLIC_URL')),
+    lockTtlMs: duration('REMEDIATOR_LOCK_TTL', '30s'),
+    stabilizeMs: duration('REMEDIATOR_STABILIZE', '10m'),
   };
+  if (settings.honourSilences && !settings.alertmanagerUrl) {
+    problems.push('REMEDIATOR_HONOUR_SILENCES needs REMEDIATOR_ALERTMANAGER_URL');
+  }
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `environment: ${p}`));
   return Object.freeze(settings);
 }

@@ -1,6 +1,13 @@
 import { RemediatorError } from '../errors.ts';
 import { compileTemplate, type TemplateScope } from '../execute/template.ts';
-import type { HttpStepSpec, JsonTemplate, SshStepSpec, StepSpec, Template, VerifyTemplate } from '../types.ts';
+import type {
+  HttpStepSpec,
+  JsonTemplate,
+  SshStepSpec,
+  StepSpec,
+  Template,
+  VerifyTemplate,
+} from '../types.ts';
 import { parseDuration } from './duration.ts';
 import type { Path } from './schema-check.ts';
 
@@ -56,7 +63,12 @@ export function compileStep(step: RawStep, scope: TemplateScope): StepSpec {
     idempotent: step.idempotent ?? false,
     ...(step.verify ? { verify: compileVerify(step.verify, field) } : {}),
     ...(undo
-      ? { undo: { action: prefixed(['undo'], () => compileStepAction(undo, scope)), when: undo.when ?? 'failure' } }
+      ? {
+          undo: {
+            action: prefixed(['undo'], () => compileStepAction(undo, scope)),
+            when: undo.when ?? 'failure',
+          },
+        }
       : {}),
   };
 }
@@ -81,9 +93,15 @@ function prefixed<T>(prefix: Path, fn: () => T): T {
 
 function compileVerify(v: RawVerify, field: (p: Path, s: string) => Template): VerifyTemplate {
   const withinMs = durationOr(v.within, DEFAULT_VERIFY_WITHIN_MS);
-  if (v.alertResolved !== undefined) return { kind: 'alertResolved', withinMs: durationOr(v.alertResolved, withinMs) };
+  if (v.alertResolved !== undefined)
+    return { kind: 'alertResolved', withinMs: durationOr(v.alertResolved, withinMs) };
   if (v.promql !== undefined) {
-    return { kind: 'promql', query: field(['verify', 'promql'], v.promql), expect: v.expect ?? 'empty', withinMs };
+    return {
+      kind: 'promql',
+      query: field(['verify', 'promql'], v.promql),
+      expect: v.expect ?? 'empty',
+      withinMs,
+    };
   }
   const http = v.http!;
   return {
@@ -95,7 +113,10 @@ function compileVerify(v: RawVerify, field: (p: Path, s: string) => Template): V
 }
 
 /** Compiles a schema-valid step's action (its ssh or http block). */
-export function compileStepAction(step: Pick<RawStep, 'ssh' | 'http'>, scope: TemplateScope): SshStepSpec | HttpStepSpec {
+export function compileStepAction(
+  step: Pick<RawStep, 'ssh' | 'http'>,
+  scope: TemplateScope,
+): SshStepSpec | HttpStepSpec {
   const field = templateField(scope);
   if (step.ssh) {
     const ssh = step.ssh;

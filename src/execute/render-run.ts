@@ -23,9 +23,13 @@ export function renderTarget(runbook: Runbook, alert: Alert): string {
  * first, so a hostile label value stops the run before anything touches the target.
  */
 export function renderSteps(runbook: Runbook, alert: Alert, target: string): RenderedAction[] {
-  const params = renderParams(runbook, alert, target);
-  const context = templateContext(alert, runbook.name, target, params);
+  const context = runContext(runbook, alert, target);
   return runbook.steps.map((step) => renderAction(step, context));
+}
+
+/** The full template context of a run, parameters included (checked against their patterns). */
+export function runContext(runbook: Runbook, alert: Alert, target: string): TemplateContext {
+  return templateContext(alert, runbook.name, target, renderParams(runbook, alert, target));
 }
 
 function renderParams(runbook: Runbook, alert: Alert, target: string): Labels {

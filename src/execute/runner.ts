@@ -1,157 +1,217 @@
 import { errorCode, errorMessage } from '../errors.ts';
-import type { Metrics, RunResult } from '../record/metrics.ts';
-import type { RunStore } from '../record/runs-store.ts';
-import type {
-  Inventory,
-  Logger,
-  RenderedAction,
-  Runbook,
-  RunRecord,
-  StepRecord,
-  StepResult,
-  Target,
-} from '../types.ts';
-import type { Executors } from './executor.ts';
+import { admissionRequest } from '../policy/admission-stage.ts';
+import { gate } from '../policy/gate.ts';
+import { withTargetState } from '../policy/target-state-update.ts';
+import type { Decision } from '../policy/types.ts';
+import type { AdmissionRequest } from '../stores/types.ts';
+import type { RenderedAction, Runbook, RunRecord } from '../types.ts';
+import { finishRun, type Ending } from './finish.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { runLadder, undoSteps } from './ladder.ts';
+import { orderSteps } from './order-steps.ts';
 import { renderSteps } from './render-run.ts';
+import type { RunnerDeps } from './runner-deps.ts';
 
-export interface RunnerDeps {
-  readonly store: RunStore;
-  readonly runbooks: ReadonlyMap<string, Runbook>;
-  readonly inventory: Inventory;
-  readonly executors: Executors;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-  readonly now: () => Date;
-}
+export type { RunnerDeps } from './runner-deps.ts';
+
+export type RunOutcome = { kind: 'done'; run?: RunRecord } | { kind: 'wait'; retryAt: number };
 
 /**
- * Runs one queued run: claims it, renders every step, then runs the steps in order, saving the record
- * after each change so `GET /api/v1/runs/:id` shows progress. A failed step stops the run.
+ * Takes one run through the policy gate and, if allowed, through its steps. Returns `wait` when the
+ * run must queue behind a lock or a busy group (the queue asks again at `retryAt`).
  */
-export async function processRun(
-  deps: RunnerDeps,
-  runId: string,
-  signal?: AbortSignal,
-): Promise<RunRecord | undefined> {
-  const claim = await deps.store.claim(runId, deps.now().toISOString());
-  if (claim.kind === 'missing' || claim.kind === 'finished') {
-    deps.log.info({ runId, found: claim.kind }, 'run not claimed: nothing to do');
-    return undefined;
+export async function processRun(deps: RunnerDeps, runId: string): Promise<RunOutcome> {
+  const run = await deps.store.get(runId);
+  if (!run || !['queued', 'running'].includes(run.status)) {
+    deps.log.info({ runId, status: run?.status }, 'run not processed: not queued');
+    return { kind: 'done' };
   }
-  const run = claim.run;
-  if (claim.kind === 'interrupted') {
-    // The process that ran this died mid-step: whether the step took effect is unknown, so it is not re-run.
-    const step = run.steps.find((s) => s.status === 'running');
-    if (step) Object.assign(step, { status: 'failed', errorCode: 'E_INTERRUPTED', finishedAt: stamp(deps) });
-    return finish(
-      deps,
-      run,
-      'unknown',
-      'E_INTERRUPTED',
-      `interrupted during step "${step?.name ?? '?'}"; not re-run`,
+  const runbook = deps.runbooks.get(run.runbook);
+  if (run.status === 'running') return resumeInterrupted(deps, run, runbook);
+  if (!runbook)
+    return done(
+      await finishRun(
+        deps,
+        run,
+        ending('failed', 'E_RUNBOOK_GONE', `runbook "${run.runbook}" is no longer loaded`),
+      ),
+    );
+  const dryRun = deps.settings.dryRun || runbook.dryRun;
+  const now = deps.now().getTime();
+  const result = await gate(
+    { run, runbook, now, stores: deps.stores, settings: deps.settings, ...silencer(deps) },
+    dryRun,
+  );
+  recordDecisions(run, result.decisions);
+  if (result.kind === 'wait') {
+    await deps.store.save(run);
+    return { kind: 'wait', retryAt: result.retryAt };
+  }
+  if (result.kind === 'stop') {
+    const d = result.decision;
+    return done(
+      await finishRun(deps, run, {
+        ...ending('skipped', d.reason ?? 'refused', d.detail ?? ''),
+        escalate: result.escalate,
+      }),
     );
   }
-  run.status = 'running';
-  const runbook = deps.runbooks.get(run.runbook);
-  if (!runbook)
-    return finish(deps, run, 'failed', 'E_RUNBOOK_GONE', `runbook "${run.runbook}" is no longer loaded`);
-  const target = deps.inventory.get(run.target);
-  if (!target) {
-    return finish(deps, run, 'failed', 'E_UNKNOWN_TARGET', `target "${run.target}" is not in the inventory`);
+  const claim = await deps.store.claim(run.id, deps.now().toISOString());
+  if (claim.kind !== 'claimed') {
+    await deps.stores.admission.release(result.admission);
+    return { kind: 'done' };
   }
+  Object.assign(run, {
+    status: 'running',
+    startedAt: claim.run.startedAt,
+    fence: result.fence,
+    group: groupOf(result.admission),
+  });
+  return done(await act(deps, run, runbook, result.admission, { dryRun, trial: result.trial }));
+}
+
+async function act(
+  deps: RunnerDeps,
+  run: RunRecord,
+  runbook: Runbook,
+  admission: AdmissionRequest,
+  mode: { dryRun: boolean; trial: boolean; from?: number },
+): Promise<RunRecord> {
+  const base = { admission, trial: mode.trial };
+  const target = deps.inventory.get(run.target);
+  if (!target)
+    return finishRun(deps, run, {
+      ...ending('failed', 'E_UNKNOWN_TARGET', `target "${run.target}" is not in the inventory`),
+      ...base,
+    });
+  if (mode.from === undefined) {
+    const prepared = await prepareSteps(deps, run, runbook);
+    if (!prepared.ok)
+      return finishRun(deps, run, { ...ending('failed', prepared.code, prepared.message), ...base });
+  }
+  if (mode.dryRun) {
+    for (const step of run.steps) Object.assign(step, { status: 'skipped', skippedBecause: 'dry_run' });
+    return finishRun(deps, run, {
+      ...ending('skipped', 'dry_run', 'dry run: every decision taken, nothing executed'),
+      ...base,
+    });
+  }
+  await withTargetState(
+    deps.stores.targets,
+    run.target,
+    { kind: 'run_started', runId: run.id },
+    deps.now().getTime(),
+    deps.settings.stabilizeMs,
+  )
+    .then((r) => (run.targetState = { start: r.state }))
+    .catch((err: unknown) =>
+      deps.log.warn({ runId: run.id, err: errorMessage(err) }, 'target state not updated'),
+    );
+  await deps.store.save(run);
+  deps.log.info({ runId: run.id, runbook: run.runbook, target: run.target, fence: run.fence }, 'run started');
+  const heartbeat = startHeartbeat(deps, admission);
+  try {
+    const result = await runLadder(deps, run, runbook, target, heartbeat.signal, mode.from ?? 0);
+    if (heartbeat.lost()) {
+      await undoSteps(deps, run, runbook, target, 'failure');
+      return finishRun(deps, run, {
+        ...ending('unknown', 'lock_lost', `lost the target lock (fence ${run.fence ?? '?'}) mid-step`),
+        ...base,
+        escalate: true,
+      });
+    }
+    await undoSteps(deps, run, runbook, target, result.status === 'succeeded' ? 'success' : 'failure');
+    return finishRun(deps, run, {
+      ...ending(result.status, result.reason, result.message),
+      ...base,
+      escalate: result.status === 'failed',
+    });
+  } finally {
+    heartbeat.stop();
+  }
+}
+
+/** Renders every step (parameters checked first) in the order the runbook asks for. */
+async function prepareSteps(deps: RunnerDeps, run: RunRecord, runbook: Runbook) {
   let actions: RenderedAction[];
   try {
     actions = renderSteps(runbook, run.alert, run.target);
   } catch (err) {
-    return finish(deps, run, 'failed', errorCode(err), errorMessage(err));
+    return { ok: false as const, code: errorCode(err), message: errorMessage(err) };
   }
-  run.steps = runbook.steps.map((s, i) => ({ name: s.name, status: 'pending', action: actions[i] }));
-  await deps.store.save(run);
-  deps.log.info({ runId, runbook: run.runbook, target: run.target }, 'run started');
-  for (const step of run.steps) {
-    const ok = await runStep(deps, run, step, target, signal);
-    if (!ok) {
-      for (const rest of run.steps) if (rest.status === 'pending') rest.status = 'skipped';
-      return finish(
-        deps,
-        run,
-        'failed',
-        step.errorCode ?? 'E_INTERNAL',
-        `step "${step.name}" failed: ${step.error ?? ''}`,
-      );
-    }
-  }
-  return finish(deps, run, 'succeeded', 'ok', `${run.steps.length} step(s) succeeded`);
+  const order = await orderSteps(deps, runbook, run.alert.labels['alertname'] ?? '');
+  run.steps = order.map((i) => ({
+    name: runbook.steps[i]!.name,
+    status: 'pending',
+    idempotent: runbook.steps[i]!.idempotent,
+    action: actions[i]!,
+  }));
+  return { ok: true as const };
 }
 
-async function runStep(
+/**
+ * The process that ran this died mid-step. An idempotent step is run once more; otherwise whether the
+ * step took effect is unknown, and it is not run again: the run ends `unknown` and escalates.
+ */
+async function resumeInterrupted(
   deps: RunnerDeps,
   run: RunRecord,
-  step: StepRecord,
-  target: Target,
-  signal?: AbortSignal,
-) {
-  const action = step.action!;
-  Object.assign(step, { status: 'running', startedAt: stamp(deps) });
-  await deps.store.save(run);
-  const started = deps.now().getTime();
-  const result = await execute(deps, action, target, signal);
-  const durationMs = deps.now().getTime() - started;
-  Object.assign(step, {
-    status: result.ok ? 'succeeded' : 'failed',
-    finishedAt: stamp(deps),
-    durationMs,
-    output: result.output,
-    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
-    ...(result.httpStatus === undefined ? {} : { httpStatus: result.httpStatus }),
-    ...(result.ok ? {} : { errorCode: result.errorCode ?? 'E_INTERNAL', error: result.error ?? 'failed' }),
-  });
-  await deps.store.save(run);
-  deps.metrics.steps.labels(run.runbook, step.name, action.kind, result.ok ? 'succeeded' : 'failed').inc();
-  deps.metrics.stepDuration.labels(run.runbook, step.name, action.kind).observe(durationMs / 1000);
-  deps.log.info(
-    { runId: run.id, step: step.name, ok: result.ok, code: result.errorCode, durationMs },
-    'step ended',
+  runbook: Runbook | undefined,
+): Promise<RunOutcome> {
+  const index = run.steps.findIndex((s) => s.status === 'running');
+  const step = run.steps[index];
+  const target = deps.inventory.get(run.target);
+  if (runbook && target && step?.idempotent && !step.retried) {
+    const admission = admissionRequest(run, runbook, deps.settings, deps.now().getTime());
+    const held = await deps.stores.admission.acquire(admission);
+    if (!held.ok) return { kind: 'wait', retryAt: deps.now().getTime() + 1000 };
+    Object.assign(step, { status: 'pending', retried: true });
+    run.fence = held.fence;
+    deps.log.warn(
+      { runId: run.id, step: step.name },
+      'resuming an interrupted run: retrying its idempotent step once',
+    );
+    return done(await act(deps, run, runbook, admission, { dryRun: false, trial: false, from: index }));
+  }
+  if (step)
+    Object.assign(step, {
+      status: 'failed',
+      errorCode: 'E_INTERRUPTED',
+      finishedAt: deps.now().toISOString(),
+    });
+  const why = step?.idempotent ? 'already retried once' : 'not marked idempotent, so not run again';
+  const admission = runbook ? admissionRequest(run, runbook, deps.settings, deps.now().getTime()) : undefined;
+  return done(
+    await finishRun(deps, run, {
+      ...ending('unknown', 'E_INTERRUPTED', `interrupted during step "${step?.name ?? '?'}": ${why}`),
+      escalate: true,
+      ...(admission ? { admission } : {}),
+    }),
   );
-  return result.ok;
 }
 
-async function execute(
-  deps: RunnerDeps,
-  action: RenderedAction,
-  target: Target,
-  signal?: AbortSignal,
-): Promise<StepResult> {
-  try {
-    if (action.kind === 'ssh') {
-      if (!target.ssh) return missingSection(target, 'ssh');
-      return await deps.executors.ssh.run(target.ssh, action, signal);
-    }
-    if (!target.http) return missingSection(target, 'http');
-    return await deps.executors.http.run(target.http, action, signal);
-  } catch (err) {
-    return { ok: false, output: '', errorCode: errorCode(err), error: errorMessage(err) };
+function recordDecisions(run: RunRecord, decisions: readonly Decision[]): void {
+  const list = (run.decisions ??= []);
+  for (const d of decisions) {
+    // A waiting run passes the gate again every second: keep a decision only when it changes.
+    const last = list.findLast((l) => l.stage === d.stage);
+    if (last && last.decision === d.decision && last.reason === d.reason) continue;
+    list.push({ ...d });
   }
 }
 
-function missingSection(target: Target, kind: 'ssh' | 'http'): StepResult {
-  return {
-    ok: false,
-    output: '',
-    errorCode: 'E_NO_EXECUTOR',
-    error: `target "${target.name}" has no ${kind} section in the inventory`,
-  };
+function ending(status: Ending['status'], reason: string, message: string): Ending {
+  return { status, reason, message };
 }
 
-async function finish(deps: RunnerDeps, run: RunRecord, status: RunResult, reason: string, message: string) {
-  Object.assign(run, { status, reason, message, finishedAt: stamp(deps) });
-  await deps.store.save(run);
-  deps.metrics.runs.labels(run.runbook, status).inc();
-  if (status !== 'succeeded') deps.metrics.runFailures.labels(run.runbook, reason).inc();
-  deps.log.info({ runId: run.id, runbook: run.runbook, status, reason }, `run ${status}: ${message}`);
-  return run;
+function done(run: RunRecord): RunOutcome {
+  return { kind: 'done', run };
 }
 
-function stamp(deps: RunnerDeps): string {
-  return deps.now().toISOString();
+function groupOf(admission: AdmissionRequest): string | undefined {
+  return admission.slots.find((s) => s.key.startsWith('group:'))?.key.slice('group:'.length);
+}
+
+function silencer(deps: RunnerDeps) {
+  return deps.silenced ? { silenced: deps.silenced } : {};
 }

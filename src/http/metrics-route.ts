@@ -14,6 +14,11 @@ export async function metricsRoutes(app: FastifyInstance, deps: AppDeps): Promis
       // Still answer: the scrape shows the rest, and the last known queue depth stays.
       request.log.warn({ err: (err as Error).message }, 'queue depth unavailable for this scrape');
     }
+    await deps
+      .collectPolicyMetrics?.()
+      .catch((err: unknown) =>
+        request.log.warn({ err: (err as Error).message }, 'policy state unavailable for this scrape'),
+      );
     return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { RedisUnavailableError } from '../errors.ts';
 import type { RunStatus } from '../types.ts';
-import { challenge, isAuthorized } from './auth.ts';
+import { operatorAuth } from './auth.ts';
 
 const STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'unknown', 'skipped'];
 
@@ -16,15 +16,7 @@ interface ListQuery {
 
 /** The runs API: newest first, filtered and paged, and one run by id. Needs the operator token when set. */
 export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const creds = { ...(deps.settings.operatorToken ? { token: deps.settings.operatorToken } : {}) };
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isAuthorized(request.headers.authorization, creds)) {
-      reply.header('www-authenticate', challenge(creds));
-      return reply
-        .code(401)
-        .send({ error: 'unauthorized', message: 'send the operator token as a Bearer token' });
-    }
-  });
+  app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
 import { planRuns } from '../ingest/plan.ts';
+import { handleResolved } from '../ingest/resolved.ts';
+import { updateTargets } from '../ingest/targets.ts';
 import { RedisUnavailableError } from '../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { enqueueRuns } from '../queue/producer.ts';
@@ -60,7 +62,31 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
           });
       }
       const candidates = planRuns(notification.alerts, deps.index);
-      const result = await enqueueRuns(deps.producer, notification.source, candidates, receivedAt);
+      const producer = deps.producer;
+      const cancelled = await handleResolved(
+        {
+          occurrences: deps.stores.occurrences,
+          store: producer.store,
+          queue: producer.queue,
+          metrics,
+          index: deps.index,
+        },
+        notification.alerts,
+        receivedAt,
+      ).catch((err: unknown) => {
+        throw new RedisUnavailableError(err);
+      });
+      const result = await enqueueRuns(producer, notification.source, candidates, receivedAt);
+      // Target states are for people, not for safety: updated after the answer, failures only logged.
+      void updateTargets(
+        deps.stores.targets,
+        notification.alerts,
+        candidates,
+        deps.index,
+        deps.stabilizeMs,
+      ).catch((err: unknown) =>
+        request.log.warn({ err: (err as Error).message }, 'target states not updated'),
+      );
       request.log.info(
         {
           groupKey: notification.source.groupKey,
@@ -75,6 +101,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
         alerts: notification.alerts.length,
         matched: candidates.length,
         ...result,
+        cancelled,
         truncatedAlerts: notification.truncatedAlerts,
       });
     },

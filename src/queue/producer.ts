@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { RedisUnavailableError } from '../errors.ts';
 import type { Candidate } from '../ingest/plan.ts';
+import { runId } from '../ingest/run-id.ts';
 import type { Metrics } from '../record/metrics.ts';
 import type { CreateOutcome, RunStore } from '../record/runs-store.ts';
 import type { NotificationSource, RunRecord } from '../types.ts';
@@ -43,10 +44,17 @@ export async function enqueueRuns(
   receivedAt: string,
 ): Promise<EnqueueResult> {
   if (candidates.length === 0) return { queued: 0, duplicates: 0, failed: 0 };
-  const records = candidates.map((c) => newRecord(c, source, receivedAt));
+  let records = candidates.map((c) => newRecord(c, source, receivedAt));
   let outcomes: CreateOutcome[];
   try {
     outcomes = await deps.store.create(records);
+    const reruns = rerunsOf(candidates, outcomes, receivedAt);
+    if (reruns.length > 0) {
+      const more = reruns.map((c) => newRecord(c, source, receivedAt));
+      const moreOutcomes = await deps.store.create(more);
+      records = [...records, ...more];
+      outcomes = [...outcomes, ...moreOutcomes];
+    }
     const toQueue = records.filter(
       (r, i) => r.status === 'queued' && (outcomes[i] === 'new' || outcomes[i] === 'queued'),
     );
@@ -63,6 +71,25 @@ export async function enqueueRuns(
     throw new RedisUnavailableError(err);
   }
   return count(deps.metrics, records, outcomes);
+}
+
+/**
+ * A re-sent notification for an occurrence whose run has ended starts nothing, unless the runbook
+ * says `rerun: afterCooldown`: then it gets a run per cooldown period (the id says which period, so
+ * HA peers' copies still make one run), and the cooldown stage decides whether it may act.
+ */
+function rerunsOf(
+  candidates: readonly Candidate[],
+  outcomes: CreateOutcome[],
+  receivedAt: string,
+): Candidate[] {
+  const ended = new Set(['succeeded', 'failed', 'unknown', 'skipped']);
+  return candidates.flatMap((c, i) => {
+    const { rerun, cooldownMs } = c.runbook.policy;
+    if (rerun !== 'afterCooldown' || cooldownMs <= 0 || !ended.has(outcomes[i] ?? '')) return [];
+    const period = Math.floor(Date.parse(receivedAt) / cooldownMs);
+    return [{ ...c, runId: runId(c.runbook.name, c.alert.fingerprint, `${c.alert.startsAt}#${period}`) }];
+  });
 }
 
 function newRecord(c: Candidate, source: NotificationSource, receivedAt: string): RunRecord {

@@ -1,6 +1,9 @@
-import { Worker, type ConnectionOptions } from 'bullmq';
+import { DelayedError, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../types.ts';
 import { RUN_QUEUE, type RunJobData } from './producer.ts';
+
+/** What processing a run concluded: finished (whatever the outcome), or ask again at `retryAt`. */
+export type ProcessOutcome = { kind: 'done' } | { kind: 'wait'; retryAt: number };
 
 export interface RunWorkerOptions {
   connection: ConnectionOptions;
@@ -8,7 +11,12 @@ export interface RunWorkerOptions {
   prefix: string;
   /** Runs processed at once by this process. @defaultValue 4 */
   concurrency?: number;
-  process: (runId: string) => Promise<unknown>;
+  /**
+   * How long a job stays ours without the worker renewing it, and how often stalled jobs are looked
+   * for: after a crash, its runs come back within about twice this. @defaultValue 30000
+   */
+  lockMs?: number;
+  process: (runId: string) => Promise<ProcessOutcome>;
   log: Logger;
 }
 
@@ -18,14 +26,29 @@ export interface RunWorker {
 }
 
 export function startRunWorker(options: RunWorkerOptions): RunWorker {
-  const worker = new Worker<RunJobData>(RUN_QUEUE, (job) => options.process(job.data.runId), {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency ?? 4,
-    // A job whose process died is handed out once more; the runner sees its run still `running`
-    // and ends it as `unknown` rather than running the step again.
-    maxStalledCount: 1,
-  });
+  const lockMs = options.lockMs ?? 30_000;
+  const worker = new Worker<RunJobData>(
+    RUN_QUEUE,
+    async (job, token) => {
+      const outcome = await options.process(job.data.runId);
+      if (outcome.kind === 'wait') {
+        // Waiting behind a lock or a busy group: back to the delayed set, not a failure.
+        await job.moveToDelayed(outcome.retryAt, token);
+        throw new DelayedError();
+      }
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 4,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // A job whose process died is handed out again; the runner sees its run still `running` and
+      // retries an idempotent step once, or ends the run `unknown`. Three lets that happen even if
+      // the retry's process dies too.
+      maxStalledCount: 3,
+    },
+  );
   worker.on('error', (err) => options.log.warn({ err: err.message }, 'run worker: Redis error'));
   worker.on('failed', (job, err) =>
     options.log.error({ runId: job?.data.runId, err: err.message }, 'run job failed'),

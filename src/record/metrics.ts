@@ -78,6 +78,54 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     labelNames: ['state'] as const,
     registers,
   });
+  const policyDecisions = new Counter({
+    name: 'remediator_policy_decisions_total',
+    help: 'Policy decisions that did not simply allow a run: by stage, decision (refuse, skip, wait) and reason.',
+    labelNames: ['stage', 'decision', 'reason'] as const,
+    registers,
+  });
+  const verifications = new Counter({
+    name: 'remediator_verifications_total',
+    help: 'Step verifications by runbook, step, kind (alertResolved, promql, http) and result (passed, failed).',
+    labelNames: ['runbook', 'step', 'kind', 'result'] as const,
+    registers,
+  });
+  const escalations = new Counter({
+    name: 'remediator_escalations_total',
+    help: 'Escalation deliveries by result (delivered, failed, no_webhook).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const circuitState = new Gauge({
+    name: 'remediator_circuit_state',
+    help: 'Circuit breaker state per runbook: 1 for the current state (closed, open, half_open), read at scrape time.',
+    labelNames: ['runbook', 'state'] as const,
+    registers,
+  });
+  const targetState = new Gauge({
+    name: 'remediator_target_state',
+    help: 'Target state: 1 for the current one (healthy, degraded, failing, recovering, stabilizing), read at scrape time.',
+    labelNames: ['target', 'state'] as const,
+    registers,
+  });
+  const stepSuccessRatio = new Gauge({
+    name: 'remediator_step_success_ratio',
+    help: 'Healing memory: share of attempts of a step that worked, per runbook, step and alertname.',
+    labelNames: ['runbook', 'step', 'alertname'] as const,
+    registers,
+  });
+  const stepAttempts = new Gauge({
+    name: 'remediator_step_attempts',
+    help: 'Healing memory: attempts of a step, per runbook, step and alertname (all processes).',
+    labelNames: ['runbook', 'step', 'alertname'] as const,
+    registers,
+  });
+  const pausesActive = new Gauge({
+    name: 'remediator_pauses_active',
+    help: 'Operator pauses in force, read at scrape time.',
+    registers,
+  });
+  for (const result of ['delivered', 'failed', 'no_webhook']) escalations.labels(result).inc(0);
   const runbooksLoaded = new Gauge({
     name: 'remediator_runbooks_loaded',
     help: 'Runbooks loaded at start-up.',
@@ -105,6 +153,14 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     webhookDuration,
     queueJobs,
     runbooksLoaded,
+    policyDecisions,
+    verifications,
+    escalations,
+    circuitState,
+    targetState,
+    stepSuccessRatio,
+    stepAttempts,
+    pausesActive,
   };
 }
 

@@ -27,6 +27,8 @@ export interface RunStore {
   save(run: RunRecord): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
   list(filter: RunFilter): Promise<{ runs: RunRecord[]; nextOffset?: number }>;
+  /** Ends runs that are still `queued` (not started) as skipped with a reason; returns the ones it ended. */
+  cancelQueued(ids: readonly string[], reason: string, message: string, at: string): Promise<RunRecord[]>;
 }
 
 // Run keys are built inside the scripts from a prefix: fine on a single Redis or Sentinel, not on Cluster.
@@ -49,6 +51,11 @@ if excess > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
 end
 return out`;
+
+const SET_IF_QUEUED = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'doc', ARGV[2])
+return 1`;
 
 const CLAIM = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -101,6 +108,20 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       return doc === null ? undefined : (JSON.parse(doc) as RunRecord);
     },
     list: (filter) => listRuns(redis, indexKey, runKey, filter),
+    async cancelQueued(ids, reason, message, at) {
+      if (ids.length === 0) return [];
+      const docs = await redis.pipeline(ids.map((id) => ['hget', runKey(id), 'doc'])).exec();
+      const ended: RunRecord[] = [];
+      for (const [, doc] of docs ?? []) {
+        if (typeof doc !== 'string') continue;
+        const run = JSON.parse(doc) as RunRecord;
+        if (run.status !== 'queued') continue;
+        const next: RunRecord = { ...run, status: 'skipped', reason, message, finishedAt: at };
+        if ((await redis.eval(SET_IF_QUEUED, 1, runKey(run.id), 'skipped', JSON.stringify(next))) === 1)
+          ended.push(next);
+      }
+      return ended;
+    },
   };
 }
 

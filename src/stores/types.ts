@@ -8,7 +8,12 @@
 /** Exclusive per-target lock with an owner token, a TTL and a fencing number. */
 export interface LockStore {
   /** Takes the lock if free (or expired). The fencing number grows by one on every successful take. */
-  acquire(key: string, owner: string, ttlMs: number, now: number): Promise<{ ok: true; fence: number } | { ok: false; holder: string }>;
+  acquire(
+    key: string,
+    owner: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<{ ok: true; fence: number } | { ok: false; holder: string }>;
   /** Extends the lock only while `owner` still holds it. */
   renew(key: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
   /** Releases only while `owner` holds it. */
@@ -45,7 +50,10 @@ export interface WindowStore {
    * Adds one event at `now` to every window, only if none of them is full (all-or-nothing).
    * Returns the first full window's key when refused.
    */
-  take(windows: readonly { key: string; limit: number; windowMs: number }[], now: number): Promise<{ ok: true } | { ok: false; full: string }>;
+  take(
+    windows: readonly { key: string; limit: number; windowMs: number }[],
+    now: number,
+  ): Promise<{ ok: true } | { ok: false; full: string }>;
 }
 
 export interface CooldownStore {
@@ -69,9 +77,19 @@ export interface BreakerStore {
    * half-open, and exactly one caller gets the trial (`trial: true`); the others are refused until the
    * trial's outcome is recorded.
    */
-  admit(key: string, options: BreakerOptions, now: number): Promise<{ ok: boolean; state: BreakerState; trial: boolean; retryAt?: number }>;
+  admit(
+    key: string,
+    options: BreakerOptions,
+    now: number,
+  ): Promise<{ ok: boolean; state: BreakerState; trial: boolean; retryAt?: number }>;
   /** Records a run's outcome: a failure may open the breaker; the trial's success closes it, its failure re-opens it. */
-  record(key: string, outcome: 'success' | 'failure', options: BreakerOptions, now: number, trial: boolean): Promise<BreakerState>;
+  record(
+    key: string,
+    outcome: 'success' | 'failure',
+    options: BreakerOptions,
+    now: number,
+    trial: boolean,
+  ): Promise<BreakerState>;
   state(key: string, options: BreakerOptions, now: number): Promise<BreakerState>;
 }
 
@@ -107,7 +125,9 @@ export interface StatsStore {
   /** step -> { attempts, successes } for one runbook and alertname. */
   get(runbook: string, alertname: string): Promise<Record<string, { attempts: number; successes: number }>>;
   /** Everything, for metrics: one entry per (runbook, alertname, step). */
-  all(): Promise<Array<{ runbook: string; alertname: string; step: string; attempts: number; successes: number }>>;
+  all(): Promise<
+    Array<{ runbook: string; alertname: string; step: string; attempts: number; successes: number }>
+  >;
 }
 
 export type TargetState = 'healthy' | 'degraded' | 'failing' | 'recovering' | 'stabilizing';

@@ -6,9 +6,19 @@ export type VerifySpec =
   /** The alert occurrence resolves (a later notification says so, or Alertmanager no longer lists it). */
   | { readonly kind: 'alertResolved'; readonly withinMs: number }
   /** A PromQL query against Prometheus returns no series (`expect: empty`) or 1 (`expect: true`). */
-  | { readonly kind: 'promql'; readonly query: string; readonly expect: 'empty' | 'true'; readonly withinMs: number }
+  | {
+      readonly kind: 'promql';
+      readonly query: string;
+      readonly expect: 'empty' | 'true';
+      readonly withinMs: number;
+    }
   /** An HTTP probe on the target's base URL answers one of the expected statuses. */
-  | { readonly kind: 'http'; readonly path: string; readonly expect: readonly number[]; readonly withinMs: number };
+  | {
+      readonly kind: 'http';
+      readonly path: string;
+      readonly expect: readonly number[];
+      readonly withinMs: number;
+    };
 
 export interface VerifyResult {
   readonly ok: boolean;
@@ -20,7 +30,11 @@ export interface VerifyResult {
 export interface VerifyDeps {
   readonly occurrences: OccurrenceStore;
   /** The run's alert: its occurrence id (see ingest/occurrence.ts), fingerprint and labels. */
-  readonly alert: { readonly occurrence: string; readonly fingerprint: string; readonly labels: Readonly<Record<string, string>> };
+  readonly alert: {
+    readonly occurrence: string;
+    readonly fingerprint: string;
+    readonly labels: Readonly<Record<string, string>>;
+  };
   /** Base URL of Alertmanager's API (optional: asked whether the alert is still active). */
   readonly alertmanagerUrl?: string;
   /** Base URL of Prometheus (needed by promql checks). */

@@ -40,7 +40,15 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     await writeFile(join(dir, 'runbooks', name), text);
   await writeFile(join(dir, 'inventory.yaml'), options.inventory);
   const redis = options.redis ?? (await startTestRedis());
-  const env = { REDIS_URL: redis.url, REMEDIATOR_PORT: '0', REMEDIATOR_SHUTDOWN_GRACE: '5s', ...options.env };
+  // Global caps high enough that tests about other things are not limited by them.
+  const env = {
+    REDIS_URL: redis.url,
+    REMEDIATOR_PORT: '0',
+    REMEDIATOR_SHUTDOWN_GRACE: '5s',
+    REMEDIATOR_RATE_LIMIT: '10000 per 1h',
+    REMEDIATOR_MAX_IN_FLIGHT: '100',
+    ...options.env,
+  };
   const settings = readSettings(env, dir);
   let logText = '';
   const sink = new Writable({

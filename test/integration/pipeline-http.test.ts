@@ -16,6 +16,7 @@ const RUNBOOK = `
 name: resize-pool
 match: ['alertname = "ConnectionPoolExhausted"']
 target: "{{labels.instance}}"
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
 steps:
   - name: grow-pool
     http:

@@ -31,6 +31,7 @@ const runbooks = (dir: string) => ({
 name: mark
 match: ['alertname = "HighMemoryUsage"']
 target: "{{labels.instance}}"
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
 steps:
   - name: append-marker
     ssh:
@@ -41,6 +42,7 @@ steps:
 name: echo-label
 match: ['alertname = "Hostile"']
 target: "{{labels.target}}"
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
 steps:
   - name: write-value
     ssh:
@@ -50,6 +52,7 @@ steps:
 name: checked-param
 match: ['alertname = "Checked"']
 target: "{{labels.instance}}"
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
 params:
   service: { from: "{{labels.service}}", pattern: "[a-z][a-z0-9-]{0,40}" }
 steps:
@@ -60,6 +63,7 @@ steps:
 name: fails
 match: ['alertname = "Fails"']
 target: "{{labels.instance}}"
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
 steps:
   - name: exit-3
     ssh: { command: [sh, -c, 'echo oops >&2; exit 3'] }

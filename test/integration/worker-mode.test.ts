@@ -8,7 +8,8 @@ import { startTestService, type TestService } from '../harness/service.ts';
 const RUNBOOK = `
 name: poke
 match: ['alertname = "Poke"']
-target: api
+target: "api-{{labels.n}}"
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
 steps:
   - name: poke
     http: { path: "/poke/{{labels.n}}" }
@@ -21,7 +22,12 @@ let worker: TestService;
 
 beforeAll(async () => {
   [redis, target] = await Promise.all([startTestRedis(), startHttpTarget()]);
-  const inventory = `targets:\n  api: { http: { baseUrl: "${target.baseUrl}" } }\n`;
+  // One target per alert, so the per-target lock does not serialize the runs this test spreads out.
+  const entries = Array.from(
+    { length: 40 },
+    (_, n) => `  api-${n}: { http: { baseUrl: "${target.baseUrl}" } }`,
+  );
+  const inventory = `targets:\n${entries.join('\n')}\n`;
   // Both processes run workers on one Redis. The webhook process works one run at a time and every
   // call takes 200 ms, so it cannot take all 40 runs while the worker-only process is idle.
   target.respond(200, 'ok', {}, 200);

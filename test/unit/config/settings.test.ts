@@ -42,6 +42,13 @@ describe('readSettings', () => {
       shutdownGraceMs: 30_000,
       maxRuns: 10_000,
       logLevel: 'info',
+      maxInFlight: 10,
+      rateLimit: { limit: 60, windowMs: 3_600_000 },
+      dryRun: false,
+      honourSilences: false,
+      escalationWebhooks: '',
+      lockTtlMs: 30_000,
+      stabilizeMs: 600_000,
     });
   });
 
@@ -69,6 +76,16 @@ describe('readSettings', () => {
         REMEDIATOR_SHUTDOWN_GRACE: '1m30s',
         REMEDIATOR_MAX_RUNS: '500',
         REMEDIATOR_LOG_LEVEL: 'debug',
+        REMEDIATOR_MAX_IN_FLIGHT: '3',
+        REMEDIATOR_RATE_LIMIT: '20 per 10m',
+        REMEDIATOR_DRY_RUN: 'true',
+        REMEDIATOR_PROMETHEUS_URL: 'http://prom:9090/',
+        REMEDIATOR_ALERTMANAGER_URL: 'http://am:9093',
+        REMEDIATOR_HONOUR_SILENCES: '1',
+        REMEDIATOR_ESCALATION_WEBHOOKS: 'https://hooks.example/x',
+        REMEDIATOR_PUBLIC_URL: 'https://remediator.example',
+        REMEDIATOR_LOCK_TTL: '10s',
+        REMEDIATOR_STABILIZE: '5m',
       },
       CWD,
     );
@@ -88,6 +105,16 @@ describe('readSettings', () => {
       shutdownGraceMs: 90_000,
       maxRuns: 500,
       logLevel: 'debug',
+      maxInFlight: 3,
+      rateLimit: { limit: 20, windowMs: 600_000 },
+      dryRun: true,
+      prometheusUrl: 'http://prom:9090',
+      alertmanagerUrl: 'http://am:9093',
+      honourSilences: true,
+      escalationWebhooks: 'https://hooks.example/x',
+      publicUrl: 'https://remediator.example',
+      lockTtlMs: 10_000,
+      stabilizeMs: 300_000,
     });
     expect(Object.isFrozen(settings)).toBe(true);
   });
@@ -190,5 +217,24 @@ describe('whole numbers', () => {
   });
   it('treats an empty webhook user name as unset', () => {
     expect(readSettings({ REMEDIATOR_WEBHOOK_USERNAME: '' }, CWD).webhookBasic).toBeUndefined();
+  });
+});
+
+describe('policy settings', () => {
+  it('refuses a bad rate, flag or URL, and silences without Alertmanager', () => {
+    expect(
+      problemsOf({
+        REMEDIATOR_RATE_LIMIT: '5/h',
+        REMEDIATOR_DRY_RUN: 'yes',
+        REMEDIATOR_PROMETHEUS_URL: 'prom:9090',
+      }),
+    ).toEqual([
+      'environment: REMEDIATOR_RATE_LIMIT: must be a rate like "60 per 1h" (got "5/h")',
+      'environment: REMEDIATOR_DRY_RUN: must be true or false (got "yes")',
+      'environment: REMEDIATOR_PROMETHEUS_URL: must be an http:// or https:// URL (got "prom:9090")',
+    ]);
+    expect(problemsOf({ REMEDIATOR_HONOUR_SILENCES: 'true' })).toEqual([
+      'environment: REMEDIATOR_HONOUR_SILENCES needs REMEDIATOR_ALERTMANAGER_URL',
+    ]);
   });
 });

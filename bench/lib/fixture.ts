@@ -1,0 +1,73 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Number of inventory targets (`app-1:8081` … `app-N:8081`), all pointing at the no-op HTTP target. */
+export const TARGETS = 50;
+
+// What a small team's runbook directory looks like: mostly `alertname="…"` plus equality and regex
+// matchers, one alertname list, one runbook without an alertname. Every step is an HTTP call to the
+// no-op target whose path carries the alert's fingerprint, so the target can time each step's start.
+const RUNBOOKS: ReadonlyArray<{ name: string; match: string[]; params?: boolean }> = [
+  {
+    name: 'restart-leaking-service',
+    match: ['alertname = "HighMemoryUsage"', 'service =~ "user-service|order-service|payment-service"'],
+    params: true,
+  },
+  { name: 'drain-erroring-instance', match: ['alertname = "HighErrorRate"', 'service != ""'], params: true },
+  { name: 'resize-connection-pool', match: ['alertname = "ConnectionPoolExhausted"'] },
+  {
+    name: 'clean-disk',
+    match: ['alertname =~ "DiskAlmostFull|DiskWillFillIn4h"', 'mountpoint =~ "/var/log|/tmp"'],
+  },
+  { name: 'restart-stuck-consumer', match: ['alertname = "KafkaConsumerLag"', 'consumer_group =~ "orders-.*"'] },
+  { name: 'reload-certificate', match: ['alertname = "CertificateExpiresSoon"', 'severity = "warning"'] },
+  { name: 'scale-out', match: ['alertname = "HighCpuUsage"', 'env != "staging"'] },
+  { name: 'flush-cache', match: ['alertname = "CacheHitRateLow"', 'service = "catalog"'] },
+  { name: 'restart-exporter', match: ['alertname =~ "ExporterDown|NodeExporterDown"', 'job = "node"'] },
+  { name: 'storage-first-aid', match: ['team = "storage"', 'severity = "critical"'] },
+];
+
+/** Limits high enough that the policy stages (once they act) let every run through: ingest measures the pipeline. */
+const OPEN_POLICY = `policy:
+  cooldown: 0s
+  maxRuns: 1000000 per 1h
+  maxRunsPerTarget: 1000000 per 1h
+  maxInFlight: 1000
+  group: ''
+`;
+
+export interface BenchConfig {
+  readonly runbooksDir: string;
+  readonly inventoryFile: string;
+}
+
+/**
+ * Writes the bench runbooks and an inventory into `dir`. `openPolicy` false keeps each runbook's
+ * default policy (the storm must stay within the blast radius once that is enforced).
+ */
+export async function writeBenchConfig(dir: string, targetUrl: string, openPolicy: boolean): Promise<BenchConfig> {
+  const runbooksDir = join(dir, 'runbooks');
+  await mkdir(runbooksDir, { recursive: true });
+  for (const rb of RUNBOOKS) await writeFile(join(runbooksDir, `${rb.name}.yaml`), runbookYaml(rb, openPolicy));
+  const targets = Array.from(
+    { length: TARGETS },
+    (_, i) => `  app-${i + 1}:8081:\n    http: { baseUrl: '${targetUrl}' }\n`,
+  );
+  const inventoryFile = join(dir, 'inventory.yaml');
+  await writeFile(inventoryFile, `targets:\n${targets.join('')}`);
+  return { runbooksDir, inventoryFile };
+}
+
+function runbookYaml(rb: (typeof RUNBOOKS)[number], openPolicy: boolean): string {
+  const match = rb.match.map((m) => `  - '${m}'\n`).join('');
+  const params = rb.params
+    ? `params:\n  service: { from: '{{labels.service}}', pattern: '[a-z][a-z0-9-]{0,40}' }\n`
+    : '';
+  const body = rb.params ? `      body: { service: '{{params.service}}', reason: '{{labels.alertname}}' }\n` : '';
+  return (
+    `name: ${rb.name}\ndescription: bench runbook\nmatch:\n${match}target: '{{labels.instance}}'\n${params}` +
+    `steps:\n  - name: act\n    http:\n      method: POST\n      path: '/noop/{{alert.fingerprint}}'\n${body}` +
+    `      expect: 200\n      timeout: 5s\n` +
+    (openPolicy ? OPEN_POLICY : '')
+  );
+}

@@ -1,0 +1,104 @@
+// Reaction latency measured from the outside: the bench notes when it sends each probe notification,
+// the no-op target notes when the probe's step request arrives; both clocks are CLOCK_MONOTONIC.
+import type { Child } from './lib/child.ts';
+import { actionableLabels, notification } from './lib/payloads.ts';
+import { monoMs, percentile, sleep, waitUntil } from './lib/stats.ts';
+
+export interface Endpoint {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+}
+
+interface TargetStats {
+  count: number;
+  maxOpen: number;
+  arrivals: Record<string, number>;
+}
+
+export interface ReactionResult {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly sent: number;
+  /** Probes whose step had not started when the bench stopped waiting. */
+  readonly missing: number;
+}
+
+/** Sends probe notifications (2 alerts each, both actionable) and matches them with step arrivals. */
+export class Prober {
+  private readonly sends = new Map<string, number>();
+  private next = 0;
+  private failures = 0;
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly target: Child,
+    private readonly tag: string,
+  ) {}
+
+  /** One probe; resolves when the webhook has answered. */
+  async send(): Promise<void> {
+    const k = this.next++;
+    const base = `probe${this.tag}${k}`;
+    const body = notification([
+      { labels: actionableLabels(k), fingerprint: `${base}a` },
+      { labels: actionableLabels(k + 1), fingerprint: `${base}b` },
+    ]);
+    const sentAt = monoMs();
+    this.sends.set(base, sentAt);
+    const res = await fetch(`${this.endpoint.url}/hooks/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.endpoint.headers },
+      body,
+    });
+    await res.text();
+    if (res.status !== 202) this.failures++;
+  }
+
+  /** Sends `count` probes one after the other, `gapMs` apart: the low-load case. */
+  async sequence(count: number, gapMs: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const slot = sleep(gapMs);
+      await this.send();
+      await slot;
+    }
+  }
+
+  /** Sends a probe every `everyMs` until the returned function is called. */
+  every(everyMs: number): () => Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    const timer = setInterval(() => {
+      const p = this.send().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }, everyMs);
+    return async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+    };
+  }
+
+  /** Waits (up to `timeoutMs`) until every probe's first step has started, then computes the latencies. */
+  async result(timeoutMs: number): Promise<ReactionResult> {
+    let stats: TargetStats = { count: 0, maxOpen: 0, arrivals: {} };
+    const times = (): number[] =>
+      [...this.sends].map(([base, sentAt]) => {
+        const first = Math.min(stats.arrivals[`${base}a`] ?? Infinity, stats.arrivals[`${base}b`] ?? Infinity);
+        return first - sentAt;
+      });
+    await waitUntil(
+      async () => {
+        stats = await this.target.call<TargetStats>('stats');
+        return times().every(Number.isFinite);
+      },
+      timeoutMs,
+      250,
+    );
+    const all = times();
+    if (this.failures > 0) throw new Error(`${this.failures} probe notification(s) were not accepted`);
+    return {
+      p50Ms: percentile(all, 50),
+      p99Ms: percentile(all, 99),
+      sent: all.length,
+      missing: all.filter((t) => !Number.isFinite(t)).length,
+    };
+  }
+}

@@ -1,0 +1,99 @@
+// `npm run bench`: the whole suite, one table on stdout and in docs/benchmarks.md.
+//
+//   --quick          short load runs (2 s) to try the suite out; does not write docs/benchmarks.md
+//   --only=1,4,...   run only these sections (1-3 ingest and reaction, 4 matching, 5 storm, 6 memory)
+//   --profile=DIR    every remediator process runs with --cpu-prof into DIR (see bench/profile-summary.ts)
+//   --no-write       print the table only
+import { cpus, totalmem, type as osType, release } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchIngest } from './ingest.ts';
+import { createContext, WORKER_CONCURRENCY, type BenchContext } from './lib/context.ts';
+import { benchMatching } from './matching.ts';
+import { benchIdleMemory } from './memory.ts';
+import { benchStorm } from './storm.ts';
+import { renderTable, writeResults, type Row, type Section } from './table.ts';
+
+const SECTIONS: Section[] = [
+  {
+    id: '1',
+    title: 'Ingest, actionable alerts',
+    baseline: 'a bare fastify route in its own process that parses the same bodies and answers 202',
+  },
+  { id: '2', title: 'Ingest, non-actionable alerts', baseline: 'the same bare fastify route, same bodies' },
+  {
+    id: '3',
+    title: 'Reaction latency (webhook sent → step request at the target)',
+    baseline: `a bare pipeline in its own process: fastify, one BullMQ job per alert, a BullMQ worker (concurrency ${WORKER_CONCURRENCY}) POSTing to the same target`,
+  },
+  {
+    id: '4',
+    title: 'Matching one alert',
+    baseline:
+      'time: a linear scan of the same compiled runbooks (every matcher of every runbook); heap: the same files as plain parsed YAML',
+  },
+  { id: '5', title: 'Alert storm', baseline: 'the bare pipeline of 3 with the same storm' },
+  {
+    id: '6',
+    title: 'Resident memory',
+    baseline: 'the bare fastify process of 1 (idle) and the bare pipeline of 3 (after the storm)',
+  },
+];
+
+type Step = (ctx: BenchContext) => Promise<Row[]>;
+const STEPS: Array<{ sections: string[]; run: Step }> = [
+  { sections: ['6'], run: benchIdleMemory },
+  { sections: ['4'], run: benchMatching },
+  { sections: ['1', '2', '3'], run: benchIngest },
+  { sections: ['5', '6'], run: benchStorm },
+];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      profile: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const only = values.only?.split(',').map((s) => s.trim());
+  const started = Date.now();
+  const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
+  const nodeFlags = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
+  const ctx = await createContext(
+    { seconds: values.quick ? 2 : 6, warmup: values.quick ? 0.5 : 1.5, nodeFlags },
+    log,
+  );
+  const rows: Row[] = [];
+  try {
+    for (const step of STEPS) {
+      if (only && !step.sections.some((s) => only.includes(s))) continue;
+      rows.push(...(await step.run(ctx)));
+    }
+  } finally {
+    await ctx.close();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const argv = process.argv.slice(2);
+  const report = [
+    `Run on ${new Date(started).toISOString()} with \`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`, ` +
+      `${seconds.toFixed(0)} s in all.`,
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ` +
+      `${osType()} ${release()}, Node.js ${process.version}, Redis from test/harness/redis.ts (AOF, fsync every second).`,
+    '',
+    `Load: autocannon in the bench process, ${ctx.options.seconds} s per run after ${ctx.options.warmup} s of warm-up, ` +
+      `against \`node bin/remediator.js serve\` (log level info, to a file) or a baseline in a process of its own.`,
+    '',
+    renderTable(SECTIONS, rows),
+  ].join('\n');
+  process.stdout.write(`\n${report}\n`);
+  if (!values.quick && !values['no-write'] && !only) {
+    const file = new URL('../docs/benchmarks.md', import.meta.url).pathname;
+    await writeResults(file, report);
+    log(`written to ${file}`);
+  }
+}
+
+await main();

@@ -1,0 +1,250 @@
+import { errorCode, errorMessage } from '../errors.ts';
+import { occurrenceId } from '../ingest/occurrence.ts';
+import type {
+  RenderedAction,
+  Runbook,
+  RunRecord,
+  StepRecord,
+  StepResult,
+  StepSpec,
+  Target,
+} from '../types.ts';
+import type { VerifySpec } from '../verify/types.ts';
+import { renderAction, runContext } from './render-run.ts';
+import type { RunnerDeps } from './runner-deps.ts';
+
+export interface LadderResult {
+  status: 'succeeded' | 'failed' | 'skipped';
+  reason: string;
+  message: string;
+}
+
+/**
+ * Runs the steps in order, gentlest first. A step whose action fails stops the run. A step with a
+ * `verify` block that passes ends the run (later steps are not needed); one that fails moves on to the
+ * next step. Between steps, a resolved alert aborts the run when the runbook says so.
+ */
+export async function runLadder(
+  deps: RunnerDeps,
+  run: RunRecord,
+  runbook: Runbook,
+  target: Target,
+  signal: AbortSignal,
+  from: number,
+): Promise<LadderResult> {
+  let lastVerify: StepRecord['verify'];
+  for (let i = from; i < run.steps.length; i++) {
+    const step = run.steps[i]!;
+    const spec = specOf(runbook, step.name);
+    if (i > from && runbook.policy.onResolved === 'abort' && (await resolved(deps, run))) {
+      skipRest(run, 'aborted');
+      return {
+        status: 'skipped',
+        reason: 'resolved',
+        message: `the alert resolved; stopped before step "${step.name}"`,
+      };
+    }
+    const ok = await runStep(deps, run, step, target, signal);
+    if (!ok) {
+      await deps.stores.stats.record(runbook.name, alertname(run), step.name, false).catch(() => undefined);
+      skipRest(run, 'run_failed');
+      return {
+        status: 'failed',
+        reason: step.errorCode ?? 'E_INTERNAL',
+        message: `step "${step.name}" failed: ${step.error ?? ''}`,
+      };
+    }
+    if (!spec.verify) {
+      await deps.stores.stats.record(runbook.name, alertname(run), step.name, true).catch(() => undefined);
+      continue;
+    }
+    lastVerify = step.verify = await verifyStep(deps, run, runbook, step, spec, target, signal);
+    await deps.store.save(run);
+    await deps.stores.stats
+      .record(runbook.name, alertname(run), step.name, step.verify.ok)
+      .catch(() => undefined);
+    deps.metrics.verifications
+      .labels(run.runbook, step.name, step.verify.kind, step.verify.ok ? 'passed' : 'failed')
+      .inc();
+    if (step.verify.ok) {
+      skipRest(run, 'not_needed');
+      return {
+        status: 'succeeded',
+        reason: 'verified',
+        message: `step "${step.name}" fixed it: ${step.verify.detail}`,
+      };
+    }
+  }
+  if (lastVerify && !lastVerify.ok) {
+    return {
+      status: 'failed',
+      reason: 'verify_failed',
+      message: `no step fixed it; last check: ${lastVerify.detail}`,
+    };
+  }
+  return { status: 'succeeded', reason: 'ok', message: `${run.steps.length} step(s) succeeded` };
+}
+
+async function runStep(
+  deps: RunnerDeps,
+  run: RunRecord,
+  step: StepRecord,
+  target: Target,
+  signal: AbortSignal,
+) {
+  const action = step.action!;
+  Object.assign(step, { status: 'running', startedAt: deps.now().toISOString() });
+  await deps.store.save(run);
+  const started = deps.now().getTime();
+  const result = await execute(deps, action, target, signal);
+  const durationMs = deps.now().getTime() - started;
+  Object.assign(step, {
+    status: result.ok ? 'succeeded' : 'failed',
+    finishedAt: deps.now().toISOString(),
+    durationMs,
+    ...outcomeFields(result),
+  });
+  await deps.store.save(run);
+  deps.metrics.steps.labels(run.runbook, step.name, action.kind, result.ok ? 'succeeded' : 'failed').inc();
+  deps.metrics.stepDuration.labels(run.runbook, step.name, action.kind).observe(durationMs / 1000);
+  deps.log.info(
+    { runId: run.id, step: step.name, ok: result.ok, code: result.errorCode, durationMs },
+    'step ended',
+  );
+  return result.ok;
+}
+
+function outcomeFields(result: StepResult) {
+  return {
+    output: result.output,
+    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+    ...(result.httpStatus === undefined ? {} : { httpStatus: result.httpStatus }),
+    ...(result.ok ? {} : { errorCode: result.errorCode ?? 'E_INTERNAL', error: result.error ?? 'failed' }),
+  };
+}
+
+export async function execute(
+  deps: RunnerDeps,
+  action: RenderedAction,
+  target: Target,
+  signal?: AbortSignal,
+): Promise<StepResult> {
+  try {
+    if (action.kind === 'ssh') {
+      if (!target.ssh) return missingSection(target, 'ssh');
+      return await deps.executors.ssh.run(target.ssh, action, signal);
+    }
+    if (!target.http) return missingSection(target, 'http');
+    return await deps.executors.http.run(target.http, action, signal);
+  } catch (err) {
+    return { ok: false, output: '', errorCode: errorCode(err), error: errorMessage(err) };
+  }
+}
+
+function missingSection(target: Target, kind: 'ssh' | 'http'): StepResult {
+  return {
+    ok: false,
+    output: '',
+    errorCode: 'E_NO_EXECUTOR',
+    error: `target "${target.name}" has no ${kind} section in the inventory`,
+  };
+}
+
+async function verifyStep(
+  deps: RunnerDeps,
+  run: RunRecord,
+  runbook: Runbook,
+  step: StepRecord,
+  spec: StepSpec,
+  target: Target,
+  signal: AbortSignal,
+): Promise<NonNullable<StepRecord['verify']>> {
+  const v = spec.verify!;
+  let check: VerifySpec;
+  try {
+    const context = runContext(runbook, run.alert, run.target);
+    check =
+      v.kind === 'alertResolved'
+        ? v
+        : v.kind === 'promql'
+          ? { kind: 'promql', query: v.query(context), expect: v.expect, withinMs: v.withinMs }
+          : { kind: 'http', path: v.path(context), expect: v.expect, withinMs: v.withinMs };
+  } catch (err) {
+    return { kind: v.kind, ok: false, detail: errorMessage(err), elapsedMs: 0 };
+  }
+  const result = await deps.verify(check, {
+    occurrences: deps.stores.occurrences,
+    alert: {
+      occurrence: occurrenceId(run.alert.fingerprint, run.alert.startsAt),
+      fingerprint: run.alert.fingerprint,
+      labels: run.alert.labels,
+    },
+    ...(deps.settings.alertmanagerUrl ? { alertmanagerUrl: deps.settings.alertmanagerUrl } : {}),
+    ...(deps.settings.prometheusUrl ? { prometheusUrl: deps.settings.prometheusUrl } : {}),
+    ...(target.http ? { httpTarget: target.http } : {}),
+    fetch: deps.fetch,
+    now: () => deps.now().getTime(),
+    sleep: deps.sleep,
+    signal,
+  });
+  deps.log.info(
+    { runId: run.id, step: step.name, verify: v.kind, ok: result.ok, detail: result.detail },
+    'verification ended',
+  );
+  return { kind: v.kind, ok: result.ok, detail: result.detail, elapsedMs: result.elapsedMs };
+}
+
+/**
+ * Reverses what the run did, newest first: after a failure, every completed step's undo; after
+ * success, only the undos marked `when: always` (e.g. undrain once the instance is healthy again).
+ */
+export async function undoSteps(
+  deps: RunnerDeps,
+  run: RunRecord,
+  runbook: Runbook,
+  target: Target,
+  outcome: 'success' | 'failure',
+) {
+  const context = runContext(runbook, run.alert, run.target);
+  for (const step of [...run.steps].reverse()) {
+    const undo = specOf(runbook, step.name).undo;
+    if (!undo || step.status !== 'succeeded' || step.undo) continue;
+    if (outcome === 'success' && undo.when !== 'always') continue;
+    let action: RenderedAction;
+    try {
+      action = renderAction({ name: `${step.name}.undo`, action: undo.action, idempotent: false }, context);
+    } catch (err) {
+      step.undo = {
+        status: 'failed',
+        action: { kind: 'ssh', argv: [], timeoutMs: 0 },
+        errorCode: errorCode(err),
+        error: errorMessage(err),
+      };
+      continue;
+    }
+    const result = await execute(deps, action, target);
+    step.undo = { status: result.ok ? 'succeeded' : 'failed', action, ...outcomeFields(result) };
+    await deps.store.save(run);
+    deps.log.info({ runId: run.id, step: step.name, ok: result.ok }, 'undo ended');
+  }
+}
+
+function specOf(runbook: Runbook, name: string): StepSpec {
+  return runbook.steps.find((s) => s.name === name)!;
+}
+
+function skipRest(run: RunRecord, because: string) {
+  for (const s of run.steps)
+    if (s.status === 'pending') Object.assign(s, { status: 'skipped', skippedBecause: because });
+}
+
+function alertname(run: RunRecord): string {
+  return run.alert.labels['alertname'] ?? '';
+}
+
+async function resolved(deps: RunnerDeps, run: RunRecord): Promise<boolean> {
+  const [yes] = await deps.stores.occurrences.areResolved([
+    occurrenceId(run.alert.fingerprint, run.alert.startsAt),
+  ]);
+  return yes === true;
+}

@@ -1,0 +1,26 @@
+import type { Metrics } from '../record/metrics.ts';
+import type { DeliveryResult, Escalation } from '../record/escalate.ts';
+import type { RunStore } from '../record/runs-store.ts';
+import type { PolicySettings, PolicyStores } from '../policy/types.ts';
+import type { Inventory, Labels, Logger, Runbook } from '../types.ts';
+import type { VerifyDeps, VerifyResult, VerifySpec } from '../verify/types.ts';
+import type { Executors } from './executor.ts';
+
+/** Everything the runner touches, passed in (production defaults are built in main.ts). */
+export interface RunnerDeps {
+  readonly store: RunStore;
+  readonly runbooks: ReadonlyMap<string, Runbook>;
+  readonly inventory: Inventory;
+  readonly executors: Executors;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly stores: PolicyStores;
+  readonly settings: PolicySettings & { readonly prometheusUrl?: string; readonly publicUrl?: string };
+  readonly verify: (spec: VerifySpec, deps: VerifyDeps) => Promise<VerifyResult>;
+  readonly escalate: (escalation: Escalation) => Promise<DeliveryResult[]>;
+  readonly fetch: typeof fetch;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Names the Alertmanager silence that matches these labels, when silences are honoured. */
+  readonly silenced?: (labels: Labels) => Promise<string | undefined>;
+}

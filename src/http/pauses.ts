@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { RedisUnavailableError } from '../errors.ts';
+import { validatePause, type PauseInput } from '../policy/pause-match.ts';
+import { operatorAuth } from './auth.ts';
+
+/**
+ * Pauses, like Alertmanager silences but for remediation: `POST /api/v1/pauses` (matchers, duration
+ * or expiresAt, comment), `GET /api/v1/pauses`, `DELETE /api/v1/pauses/:id` (expires it now).
+ * Paused matches are recorded as skipped runs, never dropped silently.
+ */
+export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
+  const pauses = deps.stores.pauses;
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw new RedisUnavailableError(err);
+    }
+  };
+  app.post<{ Body: PauseInput }>('/api/v1/pauses', {
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['matchers', 'comment'],
+        properties: {
+          matchers: { type: 'array', items: { type: 'string' }, maxItems: 50 },
+          duration: { type: 'string' },
+          expiresAt: { type: 'string' },
+          comment: { type: 'string' },
+          createdBy: { type: 'string', maxLength: 200 },
+        },
+      },
+    },
+    handler: async (request, reply) => {
+      const now = deps.now();
+      const checked = validatePause(request.body, now.getTime());
+      if (!checked.ok)
+        return reply
+          .code(400)
+          .send({ error: 'bad_request', message: checked.problems.join('; '), problems: checked.problems });
+      const pause = { ...checked.pause, id: randomUUID(), createdAt: now.toISOString() };
+      await guard(() => pauses.create(pause));
+      request.log.info({ pause }, 'pause created');
+      return reply.code(201).send(pause);
+    },
+  });
+  app.get('/api/v1/pauses', async () => {
+    const now = deps.now().getTime();
+    const all = await guard(() => pauses.list());
+    return { pauses: all.map((p) => ({ ...p, active: Date.parse(p.expiresAt) > now })) };
+  });
+  app.delete<{ Params: { id: string } }>('/api/v1/pauses/:id', async (request, reply) => {
+    const ended = await guard(() => pauses.expire(request.params.id, deps.now().getTime()));
+    if (!ended)
+      return reply.code(404).send({ error: 'not_found', message: `no pause with id ${request.params.id}` });
+    request.log.info({ pause: request.params.id }, 'pause expired');
+    return reply.code(200).send({ id: request.params.id, expired: true });
+  });
+}

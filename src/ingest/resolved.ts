@@ -1,0 +1,51 @@
+import type { Queue } from 'bullmq';
+import type { Metrics } from '../record/metrics.ts';
+import type { RunStore } from '../record/runs-store.ts';
+import type { RunbookIndex } from '../match/select.ts';
+import type { OccurrenceStore } from '../stores/types.ts';
+import type { Alert } from '../types.ts';
+import { occurrenceId } from './occurrence.ts';
+import { runId } from './run-id.ts';
+
+/** How long remediator remembers that an occurrence resolved (a late `firing` copy then starts nothing). */
+export const RESOLVED_TTL_MS = 24 * 3600_000;
+
+export interface ResolvedDeps {
+  occurrences: OccurrenceStore;
+  store: RunStore;
+  queue: Queue;
+  metrics: Metrics;
+  index: RunbookIndex;
+}
+
+/**
+ * Resolved alerts: remember their occurrences, and cancel the runs they had queued that have not
+ * started (recorded as skipped: resolved). Runs already acting see the mark between steps.
+ */
+export async function handleResolved(
+  deps: ResolvedDeps,
+  alerts: readonly Alert[],
+  at: string,
+): Promise<number> {
+  const resolved = alerts.filter((a) => a.status === 'resolved');
+  if (resolved.length === 0) return 0;
+  await deps.occurrences.markResolved(
+    resolved.map((a) => occurrenceId(a.fingerprint, a.startsAt)),
+    RESOLVED_TTL_MS,
+  );
+  const ids = resolved.flatMap((a) =>
+    deps.index.select({ ...a, status: 'firing' }).map((rb) => runId(rb.name, a.fingerprint, a.startsAt)),
+  );
+  const cancelled = await deps.store.cancelQueued(
+    ids,
+    'resolved',
+    'the alert resolved before the run started',
+    at,
+  );
+  for (const run of cancelled) {
+    deps.metrics.runs.labels(run.runbook, 'skipped').inc();
+    // The job may be waiting or delayed; if a worker holds it, the worker sees the run is no longer queued.
+    await deps.queue.remove(run.id).catch(() => 0);
+  }
+  return cancelled.length;
+}

@@ -1,0 +1,43 @@
+import { renderTarget } from '../execute/render-run.ts';
+import type { RunbookIndex } from '../match/select.ts';
+import { withTargetState } from '../policy/target-state-update.ts';
+import type { TargetStore } from '../stores/types.ts';
+import type { Alert } from '../types.ts';
+import { occurrenceId } from './occurrence.ts';
+import type { Candidate } from './plan.ts';
+
+/**
+ * Feeds alerts into target states: a firing alert a runbook matched counts on its target, a resolved
+ * one stops counting. Alerts no runbook acts on have no target and are left out.
+ */
+export async function updateTargets(
+  targets: TargetStore,
+  alerts: readonly Alert[],
+  candidates: readonly Candidate[],
+  index: RunbookIndex,
+  stabilizeMs: number,
+): Promise<void> {
+  const events = new Map<string, { target: string; occurrence: string; firing: boolean }>();
+  for (const c of candidates) {
+    if (c.alert.status !== 'firing' || !c.target.ok) continue;
+    const occurrence = occurrenceId(c.alert.fingerprint, c.alert.startsAt);
+    events.set(`${c.target.name}\n${occurrence}`, { target: c.target.name, occurrence, firing: true });
+  }
+  for (const alert of alerts) {
+    if (alert.status !== 'resolved') continue;
+    const occurrence = occurrenceId(alert.fingerprint, alert.startsAt);
+    for (const runbook of index.select({ ...alert, status: 'firing' })) {
+      try {
+        const target = renderTarget(runbook, alert);
+        events.set(`${target}\n${occurrence}`, { target, occurrence, firing: false });
+      } catch {
+        // The alert lacks what the target template needs: it has no target to update.
+      }
+    }
+  }
+  const now = Date.now();
+  for (const e of events.values()) {
+    const firing = await targets.alert(e.target, e.occurrence, e.firing);
+    await withTargetState(targets, e.target, { kind: 'alert', firing }, now, stabilizeMs);
+  }
+}

@@ -1,0 +1,80 @@
+import { templateContext } from '../execute/template.ts';
+import type { AdmissionRequest } from '../stores/types.ts';
+import type { Runbook, RunRecord } from '../types.ts';
+import { pass, stop, wait, type StageOutcome } from './outcome.ts';
+import { policyKeys } from './keys.ts';
+import type { PolicyReason, PolicySettings, StageContext } from './types.ts';
+
+/** How often a waiting run asks again. */
+export const WAIT_POLL_MS = 1000;
+
+/**
+ * The places a run must hold while it acts, all taken at once: a global and a per-runbook in-flight
+ * place (blast radius), a place in its group (progressive healing: K targets of a group at a time)
+ * and the target's lock.
+ */
+export function admissionRequest(
+  run: RunRecord,
+  runbook: Runbook,
+  settings: PolicySettings,
+  now: number,
+): AdmissionRequest {
+  const group = renderGroup(run, runbook);
+  return {
+    runId: run.id,
+    now,
+    ttlMs: settings.lockTtlMs,
+    slots: [
+      { key: policyKeys.inflightGlobal(), limit: settings.maxInFlight },
+      { key: policyKeys.inflightRunbook(runbook.name), limit: runbook.policy.maxInFlight },
+      ...(group ? [{ key: policyKeys.group(group), limit: runbook.policy.groupConcurrency }] : []),
+    ],
+    lock: { key: policyKeys.targetLock(run.target) },
+  };
+}
+
+export function renderGroup(run: RunRecord, runbook: Runbook): string {
+  try {
+    return runbook.policy.group(templateContext(run.alert, runbook.name, run.target)).trim();
+  } catch {
+    // A group that cannot be rendered falls back to the target itself: never to "no limit".
+    return `target:${run.target}`;
+  }
+}
+
+/** Takes every place, or waits (up to the runbook's maxWait since the alert arrived), or gives up. */
+export async function admissionStage(
+  ctx: StageContext,
+): Promise<{ outcome: StageOutcome; request: AdmissionRequest; fence?: number }> {
+  const request = admissionRequest(ctx.run, ctx.runbook, ctx.settings, ctx.now);
+  const result = await ctx.stores.admission.acquire(request);
+  if (result.ok)
+    return { outcome: pass('admission', ctx.now, `fence ${result.fence}`), request, fence: result.fence };
+  const reason = blockedReason(result.blocked, request);
+  const waited = ctx.now - Date.parse(ctx.run.receivedAt);
+  if (waited >= ctx.runbook.policy.maxWaitMs) {
+    return {
+      outcome: stop(
+        'admission',
+        'wait_timeout',
+        ctx.now,
+        `waited ${Math.round(waited / 1000)} s (${reason})`,
+      ),
+      request,
+    };
+  }
+  const retryAt = ctx.now + WAIT_POLL_MS;
+  return { outcome: wait('admission', reason, ctx.now, retryAt, `waiting: ${describe(reason)}`), request };
+}
+
+function blockedReason(blocked: string, request: AdmissionRequest): PolicyReason {
+  if (blocked === request.lock.key) return 'target_busy';
+  if (blocked.startsWith('group:')) return 'group_busy';
+  return 'blast_radius';
+}
+
+function describe(reason: PolicyReason): string {
+  if (reason === 'target_busy') return 'another run is acting on this target';
+  if (reason === 'group_busy') return 'another target of this group is being healed';
+  return 'the in-flight cap is reached';
+}

@@ -1,0 +1,60 @@
+import type { AdmissionRequest } from '../stores/types.ts';
+import { admissionStage } from './admission-stage.ts';
+import { admitBreaker, breakerStage } from './breaker-stage.ts';
+import { cooldownStage } from './cooldown-stage.ts';
+import { pass, type StageOutcome } from './outcome.ts';
+import { pauseStage } from './pause-stage.ts';
+import { rateLimitStage } from './rate-limit-stage.ts';
+import { resolvedStage } from './resolved-stage.ts';
+import { ESCALATING, type Decision, type StageContext } from './types.ts';
+
+export type GateResult =
+  | { kind: 'go'; decisions: Decision[]; admission: AdmissionRequest; fence: number; trial: boolean }
+  | { kind: 'stop'; decisions: Decision[]; decision: Decision; escalate: boolean }
+  | { kind: 'wait'; decisions: Decision[]; retryAt: number };
+
+/**
+ * The policy pipeline between "an alert matched" and "a step runs". Cheap checks first (nothing is
+ * taken), then the places the run must hold (it may wait for them), then the breaker's permission and
+ * the rate windows, which count the run: a refusal after admission gives the places back.
+ */
+export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResult> {
+  const decisions: Decision[] = [];
+  const stopped = (o: StageOutcome): GateResult => ({
+    kind: 'stop',
+    decisions,
+    decision: o.decision,
+    escalate: o.decision.reason !== undefined && ESCALATING.has(o.decision.reason),
+  });
+  for (const stage of [resolvedStage, pauseStage, breakerStage, cooldownStage]) {
+    const outcome = await stage(ctx);
+    decisions.push(outcome.decision);
+    if (outcome.kind === 'stop') return stopped(outcome);
+  }
+  const admission = await admissionStage(ctx);
+  decisions.push(admission.outcome.decision);
+  if (admission.outcome.kind === 'wait')
+    return { kind: 'wait', decisions, retryAt: admission.outcome.retryAt };
+  if (admission.outcome.kind === 'stop' || admission.fence === undefined) return stopped(admission.outcome);
+  const release = () => ctx.stores.admission.release(admission.request);
+  const breaker = await admitBreaker(ctx);
+  decisions.push(breaker.outcome.decision);
+  if (breaker.outcome.kind === 'stop') {
+    await release();
+    return stopped(breaker.outcome);
+  }
+  // A dry run must not use up the real runs' windows.
+  const rate = dryRun ? pass('rate_limit', ctx.now, 'dry run: not counted') : await rateLimitStage(ctx);
+  decisions.push(rate.decision);
+  if (rate.kind === 'stop') {
+    await release();
+    return stopped(rate);
+  }
+  return {
+    kind: 'go',
+    decisions,
+    admission: admission.request,
+    fence: admission.fence,
+    trial: breaker.trial,
+  };
+}

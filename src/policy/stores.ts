@@ -1,0 +1,24 @@
+import type { Redis } from 'ioredis';
+import { createRedisAdmissionStore } from '../stores/redis-admission-store.ts';
+import { createRedisBreakerStore } from '../stores/redis-breaker-store.ts';
+import { createRedisCooldownStore } from '../stores/redis-cooldown-store.ts';
+import { createRedisOccurrenceStore } from '../stores/redis-occurrence-store.ts';
+import { createRedisPauseStore } from '../stores/redis-pause-store.ts';
+import { createRedisStatsStore } from '../stores/redis-stats-store.ts';
+import { createRedisTargetStore } from '../stores/redis-target-store.ts';
+import { createRedisWindowStore } from '../stores/redis-window-store.ts';
+import type { PolicyStores } from './types.ts';
+
+/** Every policy store on one Redis, under one key prefix (e.g. `remediator:`). */
+export function createPolicyStores(redis: Redis, prefix: string): PolicyStores {
+  return {
+    admission: createRedisAdmissionStore(redis, prefix),
+    windows: createRedisWindowStore(redis, prefix),
+    cooldowns: createRedisCooldownStore(redis, prefix),
+    breakers: createRedisBreakerStore(redis, prefix),
+    occurrences: createRedisOccurrenceStore(redis, prefix),
+    pauses: createRedisPauseStore(redis, prefix),
+    stats: createRedisStatsStore(redis, prefix),
+    targets: createRedisTargetStore(redis, prefix),
+  };
+}
