@@ -3,6 +3,8 @@ import { ConfigError, errorMessage } from './errors.ts';
 import { readSettings } from './config/settings.ts';
 import { dryRun, formatDryRun } from './cli/dry-run.ts';
 import { validateFiles } from './cli/validate.ts';
+import { openPolicyView } from './cli/policy-view.ts';
+import { pauseCommand } from './cli/pause.ts';
 import { startService, type Mode } from './main.ts';
 
 const USAGE = `usage: remediator <command> [options]
@@ -12,8 +14,12 @@ commands:
   worker                     worker only (scale out over one Redis); serves /healthz, /readyz, /metrics
   validate [paths...]        check runbooks (files or directories; default: $REMEDIATOR_RUNBOOKS_DIR)
            [--inventory F]   and the inventory (default: $REMEDIATOR_INVENTORY); exit 1 with file:line errors
-  test <payload.json>        dry run: which runbooks match each alert and the exact steps that would run
-           [--json]          machine-readable output
+  test <payload.json>        dry run: which runbooks match each alert, the exact steps that would run,
+           [--json] [--fresh]  and the policy decisions (live state at REDIS_URL, or a clean one with --fresh)
+  pause --match M... --for D --comment C   pause remediation of matching alerts (no --match: everything)
+           [--until ISO] [--by NAME] [--url URL]
+  pauses [--json]            list pauses
+  unpause <id>               expire a pause now
 
 Settings come from environment variables; see README.md.`;
 
@@ -32,6 +38,10 @@ export async function main(argv: readonly string[], io: Out = stdio): Promise<nu
         return await validate(rest, io);
       case 'test':
         return await test(rest, io);
+      case 'pause':
+      case 'pauses':
+      case 'unpause':
+        return await pauseCommand(command, rest, readSettings(process.env), io);
       case undefined:
       case 'help':
       case '--help':
@@ -91,7 +101,7 @@ async function test(args: readonly string[], io: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false } },
+    options: { json: { type: 'boolean', default: false }, fresh: { type: 'boolean', default: false } },
   });
   const [payloadFile] = positionals;
   if (!payloadFile) {
@@ -99,7 +109,12 @@ async function test(args: readonly string[], io: Out): Promise<number> {
     return 2;
   }
   const settings = readSettings(process.env);
-  const report = await dryRun(payloadFile, settings, process.env);
-  io.out(values.json ? JSON.stringify(report, null, 2) : formatDryRun(report));
+  const view = await openPolicyView(settings, values.fresh ?? false);
+  try {
+    const report = await dryRun(payloadFile, settings, process.env, view?.view);
+    io.out(values.json ? JSON.stringify(report, null, 2) : formatDryRun(report));
+  } finally {
+    await view?.close();
+  }
   return 0;
 }

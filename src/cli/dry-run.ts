@@ -11,6 +11,8 @@ import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-sch
 import { planRuns } from '../ingest/plan.ts';
 import { buildRunbookIndex } from '../match/select.ts';
 import type { Alert, RenderedAction } from '../types.ts';
+import { inspectGate, type Inspection } from '../policy/inspect.ts';
+import type { PolicySettings, PolicyStores } from '../policy/types.ts';
 
 export interface DryRunMatch {
   runbook: string;
@@ -21,15 +23,31 @@ export interface DryRunMatch {
   reach?: string;
   steps?: Array<{ name: string; action: RenderedAction }>;
   error?: { code: string; message: string };
+  /** What the policy gate would decide now (when a Redis state was given). */
+  policy?: Inspection[];
 }
 
 export interface DryRunReport {
   truncatedAlerts: number;
+  /** `live` (REDIS_URL) or `fresh` (a clean, throwaway Redis); absent when no policy view was asked for. */
+  policyState?: string;
   alerts: Array<{ alert: Alert; matches: DryRunMatch[] }>;
 }
 
 /** What a payload would do, without Redis and without running anything. */
-export async function dryRun(payloadFile: string, settings: Settings, env: Env): Promise<DryRunReport> {
+export interface PolicyView {
+  stores: PolicyStores;
+  settings: PolicySettings;
+  /** Where the state came from, for the report: `live` or `fresh`. */
+  source: string;
+}
+
+export async function dryRun(
+  payloadFile: string,
+  settings: Settings,
+  env: Env,
+  policy?: PolicyView,
+): Promise<DryRunReport> {
   const payload = await readPayload(payloadFile);
   const runbooks = await loadRunbooks([settings.runbooksDir]);
   const inventory = await loadInventory(settings.inventoryFile, { env });
@@ -67,7 +85,31 @@ export async function dryRun(payloadFile: string, settings: Settings, env: Env):
       }
     }),
   }));
-  return { truncatedAlerts: notification.truncatedAlerts, alerts };
+  if (policy) {
+    const now = Date.now();
+    for (const entry of alerts) {
+      for (const m of entry.matches) {
+        const runbook = runbooks.find((r) => r.name === m.runbook);
+        if (!runbook || m.target === undefined) continue;
+        const run = {
+          id: m.runId,
+          runbook: m.runbook,
+          target: m.target,
+          status: 'queued' as const,
+          alert: entry.alert,
+          source: notification.source,
+          receivedAt: new Date(now).toISOString(),
+          steps: [],
+        };
+        m.policy = await inspectGate({ run, runbook, now, stores: policy.stores, settings: policy.settings });
+      }
+    }
+  }
+  return {
+    truncatedAlerts: notification.truncatedAlerts,
+    ...(policy ? { policyState: policy.source } : {}),
+    alerts,
+  };
 }
 
 async function readPayload(file: string): Promise<WebhookPayload> {
@@ -88,6 +130,8 @@ async function readPayload(file: string): Promise<WebhookPayload> {
 
 export function formatDryRun(report: DryRunReport): string {
   const lines: string[] = [];
+  if (!report.policyState)
+    lines.push('policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh');
   if (report.truncatedAlerts > 0)
     lines.push(`warning: ${report.truncatedAlerts} alert(s) truncated by Alertmanager (max_alerts)`);
   for (const { alert, matches } of report.alerts) {
@@ -103,6 +147,10 @@ export function formatDryRun(report: DryRunReport): string {
       if (m.target) lines.push(`    target ${m.target}${m.reach ? ` via ${m.reach}` : ''}`);
       if (m.error) lines.push(`    would fail: ${m.error.code}: ${m.error.message}`);
       m.steps?.forEach((s, i) => lines.push(`    ${i + 1}. ${s.name}: ${describeAction(s.action)}`));
+      if (m.policy) {
+        lines.push(`    policy (${report.policyState ?? ''} state):`);
+        for (const p of m.policy) lines.push(`      ${p.stage}: ${p.decision} (${p.detail})`);
+      }
     }
   }
   return lines.join('\n');

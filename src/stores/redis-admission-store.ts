@@ -111,5 +111,19 @@ export function createRedisAdmissionStore(redis: Redis, prefix: string): Admissi
       const keys = keysOf(request);
       await redis.eval(RELEASE, keys.length, ...keys, request.runId);
     },
+    async peek(request) {
+      const { runId, now, slots, lock } = request;
+      for (const slot of slots) {
+        const key = `${prefix}slot:${slot.key}`;
+        const [held, count] = await Promise.all([
+          redis.zscore(key, runId),
+          redis.zcount(key, `(${now}`, '+inf'),
+        ]);
+        if (held === null && count >= slot.limit) return { ok: false, blocked: slot.key };
+      }
+      const [owner, expiresAt] = await redis.hmget(lockKeys(prefix, lock.key).lock, 'owner', 'expiresAt');
+      if (owner && owner !== runId && Number(expiresAt) > now) return { ok: false, blocked: lock.key };
+      return { ok: true };
+    },
   };
 }

@@ -43,5 +43,15 @@ export function createRedisWindowStore(redis: Redis, prefix: string): WindowStor
       const window = windows[full - 1];
       return window === undefined ? { ok: true } : { ok: false, full: window.key };
     },
+    async count(windows, now) {
+      const commands = windows.map((w) => [
+        'zcount',
+        `${prefix}window:${w.key}`,
+        `(${now - w.windowMs}`,
+        '+inf',
+      ]);
+      const results = (await redis.pipeline(commands).exec()) ?? [];
+      return results.map(([, n]) => Number(n ?? 0));
+    },
   };
 }

@@ -42,6 +42,8 @@ export interface AdmissionStore {
   /** Extends every place `runId` holds; false if any was lost (expired and taken by another). */
   renew(request: AdmissionRequest): Promise<boolean>;
   release(request: Pick<AdmissionRequest, 'runId' | 'slots' | 'lock'>): Promise<void>;
+  /** Would acquire succeed now? Read only and not atomic: for `remediator test`, never for decisions. */
+  peek(request: AdmissionRequest): Promise<{ ok: true } | { ok: false; blocked: string }>;
 }
 
 /** Sliding-window counters: N events per window. */
@@ -54,6 +56,8 @@ export interface WindowStore {
     windows: readonly { key: string; limit: number; windowMs: number }[],
     now: number,
   ): Promise<{ ok: true } | { ok: false; full: string }>;
+  /** Events in each window at `now`, read only (for `remediator test`). */
+  count(windows: readonly { key: string; windowMs: number }[], now: number): Promise<number[]>;
 }
 
 export interface CooldownStore {

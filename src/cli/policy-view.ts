@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Settings } from '../config/settings.ts';
+import { createPolicyStores } from '../policy/stores.ts';
+import { closeRedis, createRedis } from '../redis/connect.ts';
+import { startEmbeddedRedis } from '../redis/embedded.ts';
+import type { PolicyView } from './dry-run.ts';
+
+/**
+ * The policy state `remediator test` evaluates against: the live one at REDIS_URL, or with --fresh a
+ * clean throwaway redis-server (so the answer is what a first alert would get). None without either.
+ */
+export async function openPolicyView(
+  settings: Settings,
+  fresh: boolean,
+): Promise<{ view: PolicyView; close(): Promise<void> } | undefined> {
+  if (!fresh && !settings.redisUrl) return undefined;
+  const log = pino({ level: 'silent' });
+  let cleanup = async () => {};
+  let url = settings.redisUrl;
+  if (fresh) {
+    const dir = await mkdtemp(join(tmpdir(), 'remediator-test-'));
+    const server = await startEmbeddedRedis({ dataDir: dir });
+    url = server.url;
+    cleanup = async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
+  const redis = createRedis(url!, 'worker', log);
+  return {
+    view: {
+      stores: createPolicyStores(redis, `${settings.redisPrefix}:`),
+      settings,
+      source: fresh ? 'fresh' : 'live',
+    },
+    async close() {
+      await closeRedis(redis);
+      await cleanup();
+    },
+  };
+}
