@@ -130,8 +130,6 @@ async function readPayload(file: string): Promise<WebhookPayload> {
 
 export function formatDryRun(report: DryRunReport): string {
   const lines: string[] = [];
-  if (!report.policyState)
-    lines.push('policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh');
   if (report.truncatedAlerts > 0)
     lines.push(`warning: ${report.truncatedAlerts} alert(s) truncated by Alertmanager (max_alerts)`);
   for (const { alert, matches } of report.alerts) {
@@ -153,6 +151,8 @@ export function formatDryRun(report: DryRunReport): string {
       }
     }
   }
+  if (!report.policyState)
+    lines.push('(policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh)');
   return lines.join('\n');
 }
 

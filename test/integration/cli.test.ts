@@ -51,7 +51,7 @@ describe('remediator validate', () => {
       'ok: 3 runbook(s)',
       '  drain-erroring-instance (runbooks/drain-instance.yaml): 1 step(s), on firing',
       '  resize-connection-pool (runbooks/resize-connection-pool.yaml): 1 step(s), on firing',
-      '  restart-leaking-service (runbooks/restart-service.yaml): 1 step(s), on firing',
+      '  restart-leaking-service (runbooks/restart-service.yaml): 2 step(s), on firing',
       `ok: inventory ${join(ROOT, 'inventory.yaml')}: 4 target(s)`,
     ]);
   });
@@ -118,12 +118,14 @@ describe('remediator test (dry run)', () => {
       `alert {alertname="HighMemoryUsage", instance="app-${n}:8081", job="demo", service="user-service", severity="critical"} firing (fingerprint ${fingerprint}, startsAt 2026-11-21T07:18:09.123Z)`,
       `  runbook restart-leaking-service (${file}) run ${runId('restart-leaking-service', fingerprint, '2026-11-21T07:18:09.123Z')}`,
       `    target app-${n}:8081 via ssh remediator@127.0.0.1:2222, http http://127.0.0.1:808${n}`,
-      '    1. restart: ssh sudo -n systemctl restart user-service (timeout 60000 ms)',
+      '    1. release-memory: http POST /admin/release-memory expect 200 (timeout 10000 ms)',
+      '    2. restart: ssh sudo -n systemctl restart user-service (timeout 60000 ms)',
     ];
     expect(lines(stdout)).toEqual([
       ...alert(1, '0f17f6a7c893adf7'),
       ...alert(2, '394e29846224ca86'),
       ...alert(3, '7ddb9bd7145aa809'),
+      '(policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh)',
     ]);
   });
 
@@ -148,6 +150,17 @@ describe('remediator test (dry run)', () => {
         target: 'app-1:8081',
         reach: 'ssh remediator@127.0.0.1:2222, http http://127.0.0.1:8081',
         steps: [
+          {
+            name: 'release-memory',
+            action: {
+              kind: 'http',
+              method: 'POST',
+              path: '/admin/release-memory',
+              headers: {},
+              expect: [200],
+              timeoutMs: 10_000,
+            },
+          },
           {
             name: 'restart',
             action: {
@@ -207,6 +220,7 @@ describe('remediator test (dry run)', () => {
       '    would fail: E_UNKNOWN_TARGET: target "db-9:5432" is not in the inventory',
       `alert {alertname="Unrelated"} firing (fingerprint a5, startsAt ${at})`,
       '  no runbook matches',
+      '(policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh)',
     ]);
   });
 
@@ -264,5 +278,21 @@ describe('remediator', () => {
     const help = await cli(['help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toBe(none.stdout);
+  });
+});
+
+describe('remediator test --fresh', () => {
+  it('shows every gate decision against a clean state', async () => {
+    const { code, stdout } = await cli(['test', FIXTURE_01, '--fresh']);
+    expect(code).toBe(0);
+    expect(lines(stdout).slice(5, 12)).toEqual([
+      '    policy (fresh state):',
+      '      resolved: allow (firing)',
+      '      pause: allow (no pause matches)',
+      '      breaker: allow (circuit closed)',
+      '      cooldown: allow (no cooldown)',
+      '      admission: allow (places free (inflight:global, inflight:runbook:restart-leaking-service, group:user-service, lock:target:app-1:8081))',
+      '      rate_limit: allow (rate:target:restart-leaking-service:app-1:8081 0/2 per 1h, rate:runbook:restart-leaking-service 0/10 per 1h, rate:global 0/60 per 1h)',
+    ]);
   });
 });
