@@ -37,7 +37,13 @@ export async function updateTargets(
   }
   const now = Date.now();
   for (const e of events.values()) {
-    const firing = await targets.alert(e.target, e.occurrence, e.firing);
-    await withTargetState(targets, e.target, { kind: 'alert', firing }, now, stabilizeMs);
+    await targets.alert(e.target, e.occurrence, e.firing);
+    // The count is read again on every attempt, after the version it is compared with: a writer that
+    // raced us either changed the version (we retry with a fresh count) or wrote before we read.
+    const event = async () => ({
+      kind: 'alert' as const,
+      firing: await targets.alert(e.target, e.occurrence, e.firing),
+    });
+    await withTargetState(targets, e.target, event, now, stabilizeMs);
   }
 }

@@ -28,7 +28,8 @@ export interface TargetUpdateOptions {
 export async function withTargetState(
   store: TargetStore,
   target: string,
-  event: TargetEvent,
+  /** The event, or a function giving it afresh on every attempt (e.g. re-reading a firing count). */
+  event: TargetEvent | (() => Promise<TargetEvent>),
   now: number,
   stabilizeMs: number,
   options: TargetUpdateOptions = {},
@@ -39,14 +40,15 @@ export async function withTargetState(
   for (let attempt = 0; attempt < maxTries; attempt++) {
     if (attempt > 0) await wait(Math.floor(random() * Math.min(MAX_WAIT_MS, BASE_WAIT_MS * 2 ** attempt)));
     const { record, version } = await store.get(target);
-    const next = nextTargetState(record, event, now, stabilizeMs);
+    const current = typeof event === 'function' ? await event() : event;
+    const next = nextTargetState(record, current, now, stabilizeMs);
     if (record !== undefined && sameRecord(record, next)) return record;
     if (await store.compareAndSet(target, version, next)) return next;
   }
   throw new RemediatorError(
     'E_REDIS',
     `target ${target}: another writer changed its state before each of ${maxTries} attempts; ` +
-      `the ${event.kind} event was not applied, retry it`,
+      `the ${typeof event === 'function' ? 'alert' : event.kind} event was not applied, retry it`,
     { retryable: true },
   );
 }
