@@ -24,7 +24,7 @@ export function createSilenceChecker(options: {
   let cached: { at: number; silences: Array<{ id: string; matches: (l: Labels) => boolean }> } | undefined;
   const load = async () => {
     if (cached && now() - cached.at < cacheMs) return cached.silences;
-    const res = await options.fetch(`${options.url}/api/v2/silences?filter=`, {
+    const res = await options.fetch(`${options.url}/api/v2/silences`, {
       signal: AbortSignal.timeout(3000),
     });
     if (!res.ok) throw new Error(`Alertmanager answered ${res.status}`);

@@ -45,3 +45,11 @@ export async function waitForRecord(
     await sleep(50);
   }
 }
+
+/** An inventory of HTTP targets: base URL -> the names of the targets served there. */
+export function httpInventory(byBaseUrl: Readonly<Record<string, readonly string[]>>): string {
+  const lines = Object.entries(byBaseUrl).flatMap(([url, names]) =>
+    names.map((n) => `  ${n}: { http: { baseUrl: "${url}" } }`),
+  );
+  return `targets:\n${lines.join('\n')}\n`;
+}
