@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { RedisUnavailableError } from '../errors.ts';
 import { validatePause, type PauseInput } from '../policy/pause-match.ts';
 import { operatorAuth } from './auth.ts';
+import { withRedis } from './redis-guard.ts';
 
 /**
  * Pauses, like Alertmanager silences but for remediation: `POST /api/v1/pauses` (matchers, duration
@@ -13,13 +13,6 @@ import { operatorAuth } from './auth.ts';
 export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
   const pauses = deps.stores.pauses;
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      throw new RedisUnavailableError(err);
-    }
-  };
   app.post<{ Body: PauseInput }>('/api/v1/pauses', {
     schema: {
       body: {
@@ -43,18 +36,18 @@ export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise
           .code(400)
           .send({ error: 'bad_request', message: checked.problems.join('; '), problems: checked.problems });
       const pause = { ...checked.pause, id: randomUUID(), createdAt: now.toISOString() };
-      await guard(() => pauses.create(pause));
+      await withRedis(() => pauses.create(pause));
       request.log.info({ pause }, 'pause created');
       return reply.code(201).send(pause);
     },
   });
   app.get('/api/v1/pauses', async () => {
     const now = deps.now().getTime();
-    const all = await guard(() => pauses.list());
+    const all = await withRedis(() => pauses.list());
     return { pauses: all.map((p) => ({ ...p, active: Date.parse(p.expiresAt) > now })) };
   });
   app.delete<{ Params: { id: string } }>('/api/v1/pauses/:id', async (request, reply) => {
-    const ended = await guard(() => pauses.expire(request.params.id, deps.now().getTime()));
+    const ended = await withRedis(() => pauses.expire(request.params.id, deps.now().getTime()));
     if (!ended)
       return reply.code(404).send({ error: 'not_found', message: `no pause with id ${request.params.id}` });
     request.log.info({ pause: request.params.id }, 'pause expired');

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { RedisUnavailableError } from '../errors.ts';
 import type { RunStatus } from '../types.ts';
 import { operatorAuth } from './auth.ts';
+import { withRedis } from './redis-guard.ts';
 
 const STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'unknown', 'skipped'];
 
@@ -17,13 +17,6 @@ interface ListQuery {
 /** The runs API: newest first, filtered and paged, and one run by id. Needs the operator token when set. */
 export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      throw new RedisUnavailableError(err);
-    }
-  };
   app.get<{ Querystring: ListQuery }>('/api/v1/runs', {
     schema: {
       querystring: {
@@ -38,10 +31,10 @@ export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         },
       },
     },
-    handler: async (request) => guard(() => deps.store.list(request.query)),
+    handler: async (request) => withRedis(() => deps.store.list(request.query)),
   });
   app.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (request, reply) => {
-    const run = await guard(() => deps.store.get(request.params.id));
+    const run = await withRedis(() => deps.store.get(request.params.id));
     if (!run)
       return reply.code(404).send({ error: 'not_found', message: `no run with id ${request.params.id}` });
     return run;
@@ -54,7 +47,7 @@ export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       },
     },
     handler: async (request) => ({
-      events: await guard(() => deps.audit.recent(request.query.limit ?? 100)),
+      events: await withRedis(() => deps.audit.recent(request.query.limit ?? 100)),
     }),
   });
 }

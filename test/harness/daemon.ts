@@ -113,9 +113,13 @@ async function waitReady(
   await Promise.race([poll(), exited]);
 }
 
-/** SIGTERM, then SIGKILL if the process has not exited after 5 s. */
 async function stopChild(child: ChildProcess): Promise<void> {
   live.delete(child);
+  await stopProcess(child);
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited after 5 s. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stopProcess } from './daemon.ts';
 import { freePort } from './ports.ts';
 
 export interface Sshd {
@@ -207,13 +208,7 @@ function banner(port: number): Promise<string> {
   });
 }
 
-/** SIGTERM, then SIGKILL if sshd has not exited after 5 s. */
 async function stopChild(child: ChildProcess): Promise<void> {
   live.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  await stopProcess(child);
 }
