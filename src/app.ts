@@ -56,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     // The webhook logs one line per notification itself; per-request lines would double that.
     logController: new LogController({ disableRequestLogging: true }),
+    // An unknown query parameter is an error, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   // The default parser rejects __proto__/constructor keys too, but calls them "not valid JSON".
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

@@ -37,6 +37,8 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
     work().catch((err: unknown) =>
       deps.log.warn({ runId: run.id, err: errorMessage(err) }, `after the run: ${what} failed`),
     );
+  // A superseded attempt must not end the run over the new holder's work: check the fence first.
+  await deps.store.assertCurrent(run);
   if (ending.admission) await quietly('release', () => deps.stores.admission.release(ending.admission!));
   const runbook = deps.runbooks.get(run.runbook);
   if (runbook && acted && runbook.policy.cooldownMs > 0) {
@@ -48,7 +50,8 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
       ),
     );
   }
-  if (runbook && ending.admission && ending.status !== 'skipped') {
+  // The breaker counts runs that tried: they acted, or got through the gate and then failed.
+  if (runbook && (acted || ending.admission) && ending.status !== 'skipped') {
     const outcome = ending.status === 'succeeded' ? 'success' : 'failure';
     await quietly('breaker', () =>
       deps.stores.breakers.record(

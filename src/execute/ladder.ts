@@ -32,7 +32,12 @@ export async function runLadder(
   signal: AbortSignal,
   from: number,
 ): Promise<LadderResult> {
+  // The run's outcome follows the last step that ran: if it had a check, that check decides.
   let lastVerify: StepRecord['verify'];
+  const lockLost = (): LadderResult => {
+    skipRest(run, 'aborted');
+    return { status: 'failed', reason: 'lock_lost', message: 'the target lock was lost' };
+  };
   for (let i = from; i < run.steps.length; i++) {
     const step = run.steps[i]!;
     const spec = specOf(runbook, step.name);
@@ -45,6 +50,7 @@ export async function runLadder(
       };
     }
     const ok = await runStep(deps, run, step, target, signal);
+    if (signal.aborted) return lockLost();
     if (!ok) {
       await deps.stores.stats.record(runbook.name, alertname(run), step.name, false).catch(() => undefined);
       skipRest(run, 'run_failed');
@@ -55,10 +61,13 @@ export async function runLadder(
       };
     }
     if (!spec.verify) {
+      lastVerify = undefined;
       await deps.stores.stats.record(runbook.name, alertname(run), step.name, true).catch(() => undefined);
       continue;
     }
     lastVerify = step.verify = await verifyStep(deps, run, runbook, step, spec, target, signal);
+    // An aborted check says nothing about the step: shown in the record, not counted anywhere.
+    if (signal.aborted) return lockLost();
     await deps.store.save(run);
     await deps.stores.stats
       .record(runbook.name, alertname(run), step.name, step.verify.ok)

@@ -1,5 +1,6 @@
-import { errorCode, errorMessage } from '../errors.ts';
-import { admissionRequest } from '../policy/admission-stage.ts';
+import { errorCode, errorMessage, RemediatorError } from '../errors.ts';
+import { admissionRequest, attemptOwner, nextPoll } from '../policy/admission-stage.ts';
+import { occurrenceId } from '../ingest/occurrence.ts';
 import { gate } from '../policy/gate.ts';
 import { withTargetState } from '../policy/target-state-update.ts';
 import type { Decision } from '../policy/types.ts';
@@ -21,6 +22,17 @@ export type RunOutcome = { kind: 'done'; run?: RunRecord } | { kind: 'wait'; ret
  * run must queue behind a lock or a busy group (the queue asks again at `retryAt`).
  */
 export async function processRun(deps: RunnerDeps, runId: string): Promise<RunOutcome> {
+  try {
+    return await processRunOnce(deps, runId);
+  } catch (err) {
+    if (!(err instanceof RemediatorError) || err.code !== 'E_SUPERSEDED') throw err;
+    // A later attempt took the run over (this process was paused or cut off): stop without a trace.
+    deps.log.warn({ runId, err: err.message }, 'run superseded by a later attempt: this attempt stops');
+    return { kind: 'done' };
+  }
+}
+
+async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutcome> {
   const run = await deps.store.get(runId);
   if (!run || !['queued', 'running'].includes(run.status)) {
     deps.log.info({ runId, status: run?.status }, 'run not processed: not queued');
@@ -38,13 +50,15 @@ export async function processRun(deps: RunnerDeps, runId: string): Promise<RunOu
     );
   const dryRun = deps.settings.dryRun || runbook.dryRun;
   const now = deps.now().getTime();
+  const owner = attemptOwner(run.id);
   const result = await gate(
-    { run, runbook, now, stores: deps.stores, settings: deps.settings, ...silencer(deps) },
+    { run, runbook, now, owner, stores: deps.stores, settings: deps.settings, ...silencer(deps) },
     dryRun,
   );
   recordDecisions(run, result.decisions);
   if (result.kind === 'wait') {
-    await deps.store.save(run);
+    // Only while still queued: a resolved notification may have cancelled the run meanwhile.
+    if (!(await deps.store.saveIfQueued(run))) return { kind: 'done' };
     return { kind: 'wait', retryAt: result.retryAt };
   }
   if (result.kind === 'stop') {
@@ -113,7 +127,7 @@ async function act(
   try {
     const result = await runLadder(deps, run, runbook, target, heartbeat.signal, mode.from ?? 0);
     if (heartbeat.lost()) {
-      await undoSteps(deps, run, runbook, target, 'failure');
+      // No undo: without the lock, reversing a step could undo the new holder's work. A human decides.
       return finishRun(deps, run, {
         ...ending('unknown', 'lock_lost', `lost the target lock (fence ${run.fence ?? '?'}) mid-step`),
         ...base,
@@ -150,7 +164,9 @@ async function prepareSteps(deps: RunnerDeps, run: RunRecord, runbook: Runbook) 
 }
 
 /**
- * The process that ran this died mid-step. An idempotent step is run once more; otherwise whether the
+ * The process that ran this died mid-step (or stopped answering). This attempt first takes the lock
+ * and places with its own owner and a newer fence, so the old attempt, if it is only paused, can
+ * neither renew nor save any more. Then an idempotent step is run once more; otherwise whether the
  * step took effect is unknown, and it is not run again: the run ends `unknown` and escalates.
  */
 async function resumeInterrupted(
@@ -160,42 +176,63 @@ async function resumeInterrupted(
 ): Promise<RunOutcome> {
   const index = run.steps.findIndex((s) => s.status === 'running');
   const step = run.steps[index];
-  const target = deps.inventory.get(run.target);
-  if (runbook && target && step?.idempotent && !step.retried) {
-    const admission = admissionRequest(run, runbook, deps.settings, deps.now().getTime());
+  const now = deps.now().getTime();
+  const admission = runbook
+    ? admissionRequest(run, runbook, deps.settings, now, attemptOwner(run.id))
+    : undefined;
+  if (admission) {
     const held = await deps.stores.admission.acquire(admission);
-    if (!held.ok) return { kind: 'wait', retryAt: deps.now().getTime() + 1000 };
-    Object.assign(step, { status: 'pending', retried: true });
+    if (!held.ok) return { kind: 'wait', retryAt: nextPoll(now) };
     run.fence = held.fence;
+    await deps.store.save(run);
+  }
+  const base = { escalate: true, ...(admission ? { admission } : {}) };
+  const interrupted = (why: string) => {
+    if (step)
+      Object.assign(step, {
+        status: 'failed',
+        errorCode: 'E_INTERRUPTED',
+        finishedAt: deps.now().toISOString(),
+      });
+    return ending('unknown', 'E_INTERRUPTED', `interrupted during step "${step?.name ?? '?'}": ${why}`);
+  };
+  if (runbook?.policy.onResolved === 'abort' && (await isResolved(deps, run))) {
+    return done(
+      await finishRun(deps, run, {
+        ...interrupted('the alert has resolved since, so it is not retried'),
+        ...base,
+      }),
+    );
+  }
+  const target = deps.inventory.get(run.target);
+  if (runbook && admission && target && step?.idempotent && !step.retried) {
+    Object.assign(step, { status: 'pending', retried: true });
     deps.log.warn(
-      { runId: run.id, step: step.name },
+      { runId: run.id, step: step.name, fence: run.fence },
       'resuming an interrupted run: retrying its idempotent step once',
     );
     return done(await act(deps, run, runbook, admission, { dryRun: false, trial: false, from: index }));
   }
-  if (step)
-    Object.assign(step, {
-      status: 'failed',
-      errorCode: 'E_INTERRUPTED',
-      finishedAt: deps.now().toISOString(),
-    });
   const why = step?.idempotent ? 'already retried once' : 'not marked idempotent, so not run again';
-  const admission = runbook ? admissionRequest(run, runbook, deps.settings, deps.now().getTime()) : undefined;
-  return done(
-    await finishRun(deps, run, {
-      ...ending('unknown', 'E_INTERRUPTED', `interrupted during step "${step?.name ?? '?'}": ${why}`),
-      escalate: true,
-      ...(admission ? { admission } : {}),
-    }),
-  );
+  return done(await finishRun(deps, run, { ...interrupted(why), ...base }));
+}
+
+async function isResolved(deps: RunnerDeps, run: RunRecord): Promise<boolean> {
+  const [resolved] = await deps.stores.occurrences.areResolved([
+    occurrenceId(run.alert.fingerprint, run.alert.startsAt),
+  ]);
+  return resolved === true;
 }
 
 function recordDecisions(run: RunRecord, decisions: readonly Decision[]): void {
   const list = (run.decisions ??= []);
+  const before = list.length;
   for (const d of decisions) {
-    // A waiting run passes the gate again every second: keep a decision only when it changes.
-    const last = list.findLast((l) => l.stage === d.stage);
-    if (last && last.decision === d.decision && last.reason === d.reason) continue;
+    // A waiting run passes the gate again and again: keep a decision only when it differs from what
+    // earlier passes recorded for its stage (within one pass, every decision is kept).
+    const last = list.slice(0, before).findLast((l) => l.stage === d.stage);
+    if (last && last.decision === d.decision && last.reason === d.reason && last.detail === d.detail)
+      continue;
     list.push({ ...d });
   }
 }

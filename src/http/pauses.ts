@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { validatePause, type PauseInput } from '../policy/pause-match.ts';
 import { operatorAuth } from './auth.ts';
+import { strictValidator } from './strict-validator.ts';
 import { withRedis } from './redis-guard.ts';
 
 /**
@@ -14,6 +15,7 @@ export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise
   app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
   const pauses = deps.stores.pauses;
   app.post<{ Body: PauseInput }>('/api/v1/pauses', {
+    validatorCompiler: strictValidator,
     schema: {
       body: {
         type: 'object',

@@ -1,4 +1,3 @@
-import { Ajv } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
@@ -9,9 +8,7 @@ import { RedisUnavailableError } from '../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { enqueueRuns } from '../queue/producer.ts';
 import { challenge, isAuthorized } from './auth.ts';
-
-// Payloads are checked as they are: no type coercion (a number is not a label value).
-const strictAjv = new Ajv({ coerceTypes: false, allErrors: false });
+import { strictValidator } from './strict-validator.ts';
 
 const RESULT_BY_CODE: Record<number, string> = { 202: 'accepted', 401: 'unauthorized', 503: 'unavailable' };
 
@@ -24,7 +21,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   const { metrics } = deps;
   app.post<{ Body: WebhookPayload }>('/hooks/alertmanager', {
     schema: { body: webhookPayloadSchema },
-    validatorCompiler: ({ schema }) => strictAjv.compile(schema),
+    validatorCompiler: strictValidator,
     bodyLimit: deps.settings.bodyLimit,
     onRequest: async (request, reply) => {
       if (!isAuthorized(request.headers.authorization, deps.settings.webhookAuth)) {

@@ -44,6 +44,7 @@ export async function handleResolved(
   );
   for (const run of cancelled) {
     deps.metrics.runs.labels(run.runbook, 'skipped').inc();
+    deps.metrics.runFailures.labels(run.runbook, 'resolved').inc();
     // The job may be waiting or delayed; if a worker holds it, the worker sees the run is no longer queued.
     await deps.queue.remove(run.id).catch(() => 0);
   }

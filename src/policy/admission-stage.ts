@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { templateContext } from '../execute/template.ts';
 import type { AdmissionRequest } from '../stores/types.ts';
 import type { Runbook, RunRecord } from '../types.ts';
@@ -5,23 +6,33 @@ import { pass, stop, wait, type StageOutcome } from './outcome.ts';
 import { policyKeys } from './keys.ts';
 import type { PolicyReason, PolicySettings, StageContext } from './types.ts';
 
-/** How often a waiting run asks again. */
-export const WAIT_POLL_MS = 1000;
+/** How often a waiting run asks again: half a second plus up to half a second of jitter, so waiting runs do not poll in lockstep. */
+export const WAIT_POLL_MS = 500;
+
+export function nextPoll(now: number, random: () => number = Math.random): number {
+  return now + WAIT_POLL_MS + Math.floor(random() * WAIT_POLL_MS);
+}
 
 /**
  * The places a run must hold while it acts, all taken at once: a global and a per-runbook in-flight
  * place (blast radius), a place in its group (progressive healing: K targets of a group at a time)
  * and the target's lock.
  */
+/** A fresh holder token for one attempt at a run. */
+export function attemptOwner(runId: string): string {
+  return `${runId}/${randomBytes(6).toString('hex')}`;
+}
+
 export function admissionRequest(
   run: RunRecord,
   runbook: Runbook,
   settings: PolicySettings,
   now: number,
+  owner: string,
 ): AdmissionRequest {
   const group = renderGroup(run, runbook);
   return {
-    runId: run.id,
+    runId: owner,
     now,
     ttlMs: settings.lockTtlMs,
     slots: [
@@ -46,7 +57,7 @@ export function renderGroup(run: RunRecord, runbook: Runbook): string {
 export async function admissionStage(
   ctx: StageContext,
 ): Promise<{ outcome: StageOutcome; request: AdmissionRequest; fence?: number }> {
-  const request = admissionRequest(ctx.run, ctx.runbook, ctx.settings, ctx.now);
+  const request = admissionRequest(ctx.run, ctx.runbook, ctx.settings, ctx.now, ctx.owner);
   const result = await ctx.stores.admission.acquire(request);
   if (result.ok)
     return { outcome: pass('admission', ctx.now, `fence ${result.fence}`), request, fence: result.fence };
@@ -63,7 +74,7 @@ export async function admissionStage(
       request,
     };
   }
-  const retryAt = ctx.now + WAIT_POLL_MS;
+  const retryAt = nextPoll(ctx.now);
   return { outcome: wait('admission', reason, ctx.now, retryAt, `waiting: ${describe(reason)}`), request };
 }
 

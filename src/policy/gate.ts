@@ -38,7 +38,8 @@ export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResu
   if (admission.outcome.kind === 'stop' || admission.fence === undefined) return stopped(admission.outcome);
   const release = () => ctx.stores.admission.release(admission.request);
   const breaker = await admitBreaker(ctx);
-  decisions.push(breaker.outcome.decision);
+  // The breaker's plain "allow" was recorded above; record this one when it says more: a trial, a refusal.
+  if (breaker.trial || breaker.outcome.kind === 'stop') decisions.push(breaker.outcome.decision);
   if (breaker.outcome.kind === 'stop') {
     await release();
     return stopped(breaker.outcome);

@@ -16,7 +16,7 @@ export interface Inspection {
  * What the policy gate would decide for a run, read only: nothing is taken, counted or started.
  * Used by `remediator test`; the real gate decides atomically and may differ under concurrency.
  */
-export async function inspectGate(ctx: StageContext): Promise<Inspection[]> {
+export async function inspectGate(ctx: Omit<StageContext, 'owner'>): Promise<Inspection[]> {
   const { run, runbook, now, stores, settings } = ctx;
   const out: Inspection[] = [];
   const [resolved] = await stores.occurrences.areResolved([
@@ -49,7 +49,7 @@ export async function inspectGate(ctx: StageContext): Promise<Inspection[]> {
         }
       : { stage: 'cooldown', decision: 'allow', detail: 'no cooldown' },
   );
-  const request = admissionRequest(run, runbook, settings, now);
+  const request = admissionRequest(run, runbook, settings, now, `${run.id}/inspect`);
   const peek = await stores.admission.peek(request);
   out.push(
     peek.ok

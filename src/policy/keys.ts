@@ -8,5 +8,6 @@ export const policyKeys = {
   inflightGlobal: () => 'inflight:global',
   inflightRunbook: (runbook: string) => `inflight:runbook:${runbook}`,
   group: (group: string) => `group:${group}`,
-  targetLock: (target: string) => `lock:target:${target}`,
+  /** The lock store adds its own `lock:` in front. */
+  targetLock: (target: string) => `target:${target}`,
 };

@@ -66,6 +66,11 @@ export type PolicySettings = Pick<
 /** What every stage sees: the run, its runbook, the clock, the stores. */
 export interface StageContext {
   readonly run: RunRecord;
+  /**
+   * This attempt's holder token for locks and places (`runId/random`): a process that lost the lock
+   * and a later attempt of the same run never pass for each other.
+   */
+  readonly owner: string;
   readonly runbook: Runbook;
   readonly now: number;
   readonly stores: PolicyStores;

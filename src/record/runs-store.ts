@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RemediatorError } from '../errors.ts';
 import type { RunRecord, RunStatus } from '../types.ts';
 
 /** What creating a run found: it is new, or a run for the same occurrence already exists in this state. */
@@ -24,11 +25,19 @@ export interface RunStore {
   create(runs: readonly RunRecord[]): Promise<CreateOutcome[]>;
   /** Moves a queued run to running; tells what it found otherwise. */
   claim(id: string, startedAt: string): Promise<ClaimOutcome>;
+  /**
+   * Writes the record. A record carrying a `fence` is only written while no later attempt has saved a
+   * newer fence (else E_SUPERSEDED): a process that lost its lock cannot overwrite the new holder's work.
+   */
   save(run: RunRecord): Promise<void>;
+  /** Throws E_SUPERSEDED if a later attempt saved a newer fence than this run carries. */
+  assertCurrent(run: RunRecord): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
   list(filter: RunFilter): Promise<{ runs: RunRecord[]; nextOffset?: number }>;
   /** Ends runs that are still `queued` (not started) as skipped with a reason; returns the ones it ended. */
   cancelQueued(ids: readonly string[], reason: string, message: string, at: string): Promise<RunRecord[]>;
+  /** Writes a run that is still waiting; false (and nothing written) if it is no longer queued. */
+  saveIfQueued(run: RunRecord): Promise<boolean>;
 }
 
 // Run keys are built inside the scripts from a prefix: fine on a single Redis or Sentinel, not on Cluster.
@@ -55,6 +64,13 @@ return out`;
 const SET_IF_QUEUED = `
 if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'doc', ARGV[2])
+return 1`;
+
+// KEYS: run. ARGV: status, doc, fence. A save from an attempt older than the stored fence is refused.
+const SAVE_FENCED = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
+if current > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'doc', ARGV[2], 'fence', ARGV[3])
 return 1`;
 
 const CLAIM = `
@@ -101,13 +117,43 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       return { kind: 'claimed', run: { ...run, status: 'running', startedAt } };
     },
     async save(run) {
-      await redis.hset(runKey(run.id), 'status', run.status, 'doc', JSON.stringify(run));
+      if (run.fence === undefined) {
+        await redis.hset(runKey(run.id), 'status', run.status, 'doc', JSON.stringify(run));
+        return;
+      }
+      const saved = await redis.eval(
+        SAVE_FENCED,
+        1,
+        runKey(run.id),
+        run.status,
+        JSON.stringify(run),
+        run.fence,
+      );
+      if (saved !== 1) {
+        throw new RemediatorError(
+          'E_SUPERSEDED',
+          `run ${run.id}: a later attempt (newer fence than ${run.fence}) owns it now`,
+        );
+      }
     },
     async get(id) {
       const doc = await redis.hget(runKey(id), 'doc');
       return doc === null ? undefined : (JSON.parse(doc) as RunRecord);
     },
     list: (filter) => listRuns(redis, indexKey, runKey, filter),
+    async assertCurrent(run) {
+      if (run.fence === undefined) return;
+      const current = Number((await redis.hget(runKey(run.id), 'fence')) ?? 0);
+      if (current > run.fence) {
+        throw new RemediatorError(
+          'E_SUPERSEDED',
+          `run ${run.id}: a later attempt (fence ${current}) owns it now`,
+        );
+      }
+    },
+    async saveIfQueued(run) {
+      return (await redis.eval(SET_IF_QUEUED, 1, runKey(run.id), 'queued', JSON.stringify(run))) === 1;
+    },
     async cancelQueued(ids, reason, message, at) {
       if (ids.length === 0) return [];
       const docs = await redis.pipeline(ids.map((id) => ['hget', runKey(id), 'doc'])).exec();

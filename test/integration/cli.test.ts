@@ -291,7 +291,7 @@ describe('remediator test --fresh', () => {
       '      pause: allow (no pause matches)',
       '      breaker: allow (circuit closed)',
       '      cooldown: allow (no cooldown)',
-      '      admission: allow (places free (inflight:global, inflight:runbook:restart-leaking-service, group:user-service, lock:target:app-1:8081))',
+      '      admission: allow (places free (inflight:global, inflight:runbook:restart-leaking-service, group:user-service, target:app-1:8081))',
       '      rate_limit: allow (rate:target:restart-leaking-service:app-1:8081 0/2 per 1h, rate:runbook:restart-leaking-service 0/10 per 1h, rate:global 0/60 per 1h)',
     ]);
   });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,12 +135,7 @@ async function fire(proc: Proc, runbook: string, alertname: string): Promise<str
 }
 
 function lines(file: string, word: string): number {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return 0;
-  }
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   return text.split('\n').filter((l) => l === word).length;
 }
 
@@ -341,6 +336,18 @@ steps:
   - name: slow
     ssh: { command: [sh, -c, 'echo start >> "$1"; sleep 5', sh, "${sshd.dir}/lost-{{alert.fingerprint}}"], timeout: 30s }
 `,
+        'lost-verify.yaml': `
+name: lost-verify
+match: ['alertname = "LostVerify"']
+target: box-c
+${POLICY}
+steps:
+  - name: gentle
+    http: { path: /gentle }
+    verify: { http: { path: /healthz }, within: 10s }
+  - name: strong
+    http: { path: /strong }
+`,
       },
       inventory: `
 defaults:
@@ -348,6 +355,7 @@ defaults:
 targets:
   box-a: { ssh: {}, http: { baseUrl: "${app.baseUrl}" } }
   box-b: { ssh: {}, http: { baseUrl: "${app.baseUrl}" } }
+  box-c: { http: { baseUrl: "${app.baseUrl}" } }
 `,
       env: {
         // Renewed every 500 ms.
@@ -370,7 +378,7 @@ targets:
     await until('the slow step to start', () => lines(file, 'start') === 1);
     const lockKey = lockKeys('remediator:', policyKeys.targetLock(box)).lock;
     const held = await client.hgetall(lockKey);
-    expect(held['owner']).toBe(id);
+    expect(held['owner']).toMatch(new RegExp(`^${id}/[0-9a-f]{12}$`)); // this attempt's owner token
     // The lock expired and another holder took it (another fence, another owner).
     await client.hset(lockKey, 'owner', 'intruder', 'expiresAt', Date.now() + 60_000, 'fence', 1000);
     await client.pexpire(lockKey, 60_000);
@@ -409,5 +417,26 @@ targets:
     // Someone else holds the target now: undoing the drain could undo their work. A human decides.
     expect(app.calls()).toEqual(['POST /drain']);
     expect(run.steps[0]!.undo).toBeUndefined();
+  });
+
+  it('stops at a verify cut short by the lost lock: no further step, no healing-memory charge', async () => {
+    app.route('POST', '/gentle', { status: 200 });
+    app.route('GET', '/healthz', { status: 503 });
+    app.route('POST', '/strong', { status: 200 });
+    const fingerprint = randomBytes(8).toString('hex');
+    const body = payload([{ labels: { alertname: 'LostVerify' }, fingerprint }]);
+    expect((await svc.post('/hooks/alertmanager', body)).status).toBe(202);
+    await until('the verify to poll', () => app.calls().includes('GET /healthz'));
+    await client.del(lockKeys('remediator:', policyKeys.targetLock('box-c')).lock);
+    const run = await svc.waitForRun(runId('lost-verify', fingerprint, body.alerts[0]!.startsAt));
+
+    expect(run).toMatchObject({ status: 'unknown', reason: 'lock_lost' });
+    expect(run.steps[0]!.verify).toMatchObject({ ok: false });
+    expect(run.steps[0]!.verify!.detail).toMatch(/^aborted/);
+    expect(app.calls()).not.toContain('POST /strong');
+    // The stronger step never ran: it is skipped, not failed, and healing memory does not count it.
+    expect(run.steps[1]).toMatchObject({ name: 'strong', status: 'skipped' });
+    const metrics = await (await svc.get('/metrics')).text();
+    expect(metrics).not.toMatch(/remediator_step_attempts\{[^}]*runbook="lost-verify",step="strong"/);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
 import type { RunRecord } from '../../src/types.ts';
 import { payload } from '../harness/payloads.ts';
-import { metricValue, refusals } from '../harness/policy-checks.ts';
+import { httpInventory, metricValue, refusals } from '../harness/policy-checks.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { startTestService, type TestService } from '../harness/service.ts';
 import { overlapping, startTimedTarget, type TimedTarget } from '../harness/timed-target.ts';
@@ -63,10 +63,6 @@ let web1: TestService;
 let web2: TestService;
 let capped: TestService;
 
-function inventory(entries: Array<[string, string]>): string {
-  return `targets:\n${entries.map(([name, url]) => `  ${name}: { http: { baseUrl: "${url}" } }`).join('\n')}\n`;
-}
-
 beforeAll(async () => {
   [redis, onceTarget, lockTarget, stormTarget, capTarget] = await Promise.all([
     startTestRedis(),
@@ -75,13 +71,11 @@ beforeAll(async () => {
     startTimedTarget(),
     startTimedTarget(),
   ]);
-  const shared = inventory([
-    ['once-1', onceTarget.baseUrl],
-    ['once-2', onceTarget.baseUrl],
-    ['once-3', onceTarget.baseUrl],
-    ['shared-db', lockTarget.baseUrl],
-    ...Array.from({ length: STORM_SIZE }, (_, n): [string, string] => [`app-${n}`, stormTarget.baseUrl]),
-  ]);
+  const shared = httpInventory({
+    [onceTarget.baseUrl]: ['once-1', 'once-2', 'once-3'],
+    [lockTarget.baseUrl]: ['shared-db'],
+    [stormTarget.baseUrl]: Array.from({ length: STORM_SIZE }, (_, n) => `app-${n}`),
+  });
   // Two processes' worth of webhook and worker on one Redis; enough worker slots that the policy,
   // not the worker, is what limits concurrency.
   const env = { REMEDIATOR_CONCURRENCY: '12' };
@@ -90,9 +84,9 @@ beforeAll(async () => {
     startTestService({ runbooks: RUNBOOKS, inventory: shared, redis, env }),
     startTestService({
       runbooks: { 'capped.yaml': CAPPED },
-      inventory: inventory(
-        Array.from({ length: CAPPED_SIZE }, (_, n): [string, string] => [`cap-${n}`, capTarget.baseUrl]),
-      ),
+      inventory: httpInventory({
+        [capTarget.baseUrl]: Array.from({ length: CAPPED_SIZE }, (_, n) => `cap-${n}`),
+      }),
       env: { REMEDIATOR_CONCURRENCY: '12', REMEDIATOR_MAX_IN_FLIGHT: '3' },
     }),
   ]);

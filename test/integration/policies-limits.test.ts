@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
 import { startHttpTarget, type HttpTarget } from '../harness/http-target.ts';
 import { payload } from '../harness/payloads.ts';
-import { fire, metricValue, refusals, sleep } from '../harness/policy-checks.ts';
+import { fire, httpInventory, metricValue, refusals, sleep } from '../harness/policy-checks.ts';
 import { startTestService, type TestService } from '../harness/service.ts';
 import { startTimedTarget, type TimedTarget } from '../harness/timed-target.ts';
 
@@ -53,11 +53,12 @@ beforeAll(async () => {
     startTimedTarget(),
     startHttpTarget(),
   ]);
-  const names = ['flaky-1', 'flaky-2'].map((n) => [n, flakyTarget.baseUrl]);
-  for (const n of ['cool-1', 'cool-2', 'rate-1', 'rate-2']) names.push([n, okTarget.baseUrl]);
   svc = await startTestService({
     runbooks: RUNBOOKS,
-    inventory: `targets:\n${names.map(([n, url]) => `  ${n}: { http: { baseUrl: "${url}" } }`).join('\n')}\n`,
+    inventory: httpInventory({
+      [flakyTarget.baseUrl]: ['flaky-1', 'flaky-2'],
+      [okTarget.baseUrl]: ['cool-1', 'cool-2', 'rate-1', 'rate-2'],
+    }),
     env: { REMEDIATOR_ESCALATION_WEBHOOKS: `${pager.baseUrl}/page` },
   });
 });

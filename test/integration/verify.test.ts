@@ -97,7 +97,7 @@ describe('verify alertResolved', () => {
 
   it('fails while Alertmanager still lists the fingerprint, with its state', async () => {
     am.state.alerts = [{ fingerprint: alert.fingerprint, status: { state: 'suppressed' } }];
-    const result = await verify({ kind: 'alertResolved', withinMs: 300 }, deps({ alertmanagerUrl: am.url }));
+    const result = await verify({ kind: 'alertResolved', withinMs: 1500 }, deps({ alertmanagerUrl: am.url }));
     expect(result).toMatchObject({
       ok: false,
       detail: 'no resolved notification yet; Alertmanager still lists the alert (suppressed)',
