@@ -15,7 +15,9 @@ export async function benchMatching(ctx: BenchContext): Promise<Row[]> {
     for (const size of SIZES) {
       ctx.log(`matching: ${size} runbooks`);
       const r = await child.call<MatchingResult>('measure', size);
-      ctx.log(`  select ${r.hitUs.toFixed(2)} µs (hit), ${r.missUs.toFixed(2)} µs (miss); loaded in ${r.loadMs.toFixed(0)} ms`);
+      ctx.log(
+        `  select ${r.hitUs.toFixed(2)} µs (hit), ${r.missUs.toFixed(2)} µs (miss); loaded in ${r.loadMs.toFixed(0)} ms`,
+      );
       results.push(r);
     }
   } finally {

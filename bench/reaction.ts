@@ -1,7 +1,8 @@
 // Reaction latency measured from the outside: the bench notes when it sends each probe notification,
 // the no-op target notes when the probe's step request arrives; both clocks are CLOCK_MONOTONIC.
+import { runId } from '../src/ingest/run-id.ts';
 import type { Child } from './lib/child.ts';
-import { actionableLabels, notification } from './lib/payloads.ts';
+import { notification, probeLabels, STARTS_AT } from './lib/payloads.ts';
 import { monoMs, percentile, sleep, waitUntil } from './lib/stats.ts';
 
 export interface Endpoint {
@@ -15,6 +16,13 @@ interface TargetStats {
   arrivals: Record<string, number>;
 }
 
+interface RunDoc {
+  receivedAt?: string;
+  startedAt?: string;
+  decisions?: Array<{ at: string }>;
+  steps?: Array<{ startedAt?: string }>;
+}
+
 export interface ReactionResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -26,25 +34,31 @@ export interface ReactionResult {
 /** Sends probe notifications (2 alerts each, both actionable) and matches them with step arrivals. */
 export class Prober {
   private readonly sends = new Map<string, number>();
-  private next = 0;
+  private readonly wallSends = new Map<string, number>();
+  private next: number;
   private failures = 0;
 
   constructor(
     private readonly endpoint: Endpoint,
     private readonly target: Child,
     private readonly tag: string,
-  ) {}
+    /** First probe number: probes act on targets probe-(2k+1), probe-(2k+2), which nothing else uses. */
+    first: number,
+  ) {
+    this.next = first;
+  }
 
   /** One probe; resolves when the webhook has answered. */
   async send(): Promise<void> {
     const k = this.next++;
     const base = `probe${this.tag}${k}`;
     const body = notification([
-      { labels: actionableLabels(k), fingerprint: `${base}a` },
-      { labels: actionableLabels(k + 1), fingerprint: `${base}b` },
+      { labels: probeLabels(2 * k), fingerprint: `${base}a` },
+      { labels: probeLabels(2 * k + 1), fingerprint: `${base}b` },
     ]);
     const sentAt = monoMs();
     this.sends.set(base, sentAt);
+    this.wallSends.set(base, Date.now());
     const res = await fetch(`${this.endpoint.url}/hooks/alertmanager`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...this.endpoint.headers },
@@ -76,12 +90,38 @@ export class Prober {
     };
   }
 
+  /**
+   * Where the time went, from remediator's run records (millisecond timestamps, so medians only): sent →
+   * received (HTTP, parsing), received → first policy decision (rest of ingest, queue, worker pick-up),
+   * first decision → claimed (the policy gate), claimed → step started.
+   */
+  async phases(url: string, runbook: string): Promise<Record<string, number>> {
+    const parts: Record<string, number[]> = { received: [], picked: [], gate: [], step: [] };
+    for (const [base, wall] of this.wallSends) {
+      const res = await fetch(`${url}/api/v1/runs/${runId(runbook, `${base}a`, STARTS_AT)}`);
+      if (res.status !== 200) continue;
+      const run = (await res.json()) as RunDoc;
+      const t = (iso: string | undefined) => (iso === undefined ? NaN : Date.parse(iso));
+      const gate = Math.min(...(run.decisions ?? []).map((d) => t(d.at)));
+      parts['received']!.push(t(run.receivedAt) - wall);
+      parts['picked']!.push(gate - t(run.receivedAt));
+      parts['gate']!.push(t(run.startedAt) - gate);
+      parts['step']!.push(t(run.steps?.[0]?.startedAt) - t(run.startedAt));
+    }
+    return Object.fromEntries(
+      Object.entries(parts).map(([k, v]) => [k, percentile(v.filter(Number.isFinite), 50)]),
+    );
+  }
+
   /** Waits (up to `timeoutMs`) until every probe's first step has started, then computes the latencies. */
   async result(timeoutMs: number): Promise<ReactionResult> {
     let stats: TargetStats = { count: 0, maxOpen: 0, arrivals: {} };
     const times = (): number[] =>
       [...this.sends].map(([base, sentAt]) => {
-        const first = Math.min(stats.arrivals[`${base}a`] ?? Infinity, stats.arrivals[`${base}b`] ?? Infinity);
+        const first = Math.min(
+          stats.arrivals[`${base}a`] ?? Infinity,
+          stats.arrivals[`${base}b`] ?? Infinity,
+        );
         return first - sentAt;
       });
     await waitUntil(

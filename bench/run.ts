@@ -12,6 +12,8 @@ import { createContext, WORKER_CONCURRENCY, type BenchContext } from './lib/cont
 import { benchMatching } from './matching.ts';
 import { benchIdleMemory } from './memory.ts';
 import { benchStorm } from './storm.ts';
+import { cpuMeter } from './lib/proc.ts';
+import { sleep } from './lib/stats.ts';
 import { renderTable, writeResults, type Row, type Section } from './table.ts';
 
 const SECTIONS: Section[] = [
@@ -60,6 +62,11 @@ async function main(): Promise<void> {
   const only = values.only?.split(',').map((s) => s.trim());
   const started = Date.now();
   const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
+  // Other people's work on a shared machine skews every figure: say how much there was at the start.
+  const idle = cpuMeter({});
+  await sleep(2000);
+  const othersAtStart = idle()['others'] ?? NaN;
+  log(`other load on the machine: ${othersAtStart.toFixed(2)} cores`);
   const nodeFlags = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
   const ctx = await createContext(
     { seconds: values.quick ? 2 : 6, warmup: values.quick ? 0.5 : 1.5, nodeFlags },
@@ -81,7 +88,8 @@ async function main(): Promise<void> {
       `${seconds.toFixed(0)} s in all.`,
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ` +
-      `${osType()} ${release()}, Node.js ${process.version}, Redis from test/harness/redis.ts (AOF, fsync every second).`,
+      `${osType()} ${release()}, Node.js ${process.version}, Redis from test/harness/redis.ts (AOF, fsync every second). ` +
+      `Other load on the machine when the bench started: ${othersAtStart.toFixed(2)} cores (per-run figures in the notes, \`others\`).`,
     '',
     `Load: autocannon in the bench process, ${ctx.options.seconds} s per run after ${ctx.options.warmup} s of warm-up, ` +
       `against \`node bin/remediator.js serve\` (log level info, to a file) or a baseline in a process of its own.`,

@@ -1,119 +1,45 @@
 // 5. Alert storm: one notification of 5,000 alerts, then 50 notifications of 100 alerts at once.
 // 6 (second half). Resident memory after the storm.
-import { Queue } from 'bullmq';
+import { POLICY_DEFAULTS } from '../src/config/policy.ts';
+import { readSettings } from '../src/config/settings.ts';
 import { RUN_QUEUE } from '../src/queue/producer.ts';
 import type { BenchContext } from './lib/context.ts';
-import { WORKER_CONCURRENCY } from './lib/context.ts';
 import { cpuText } from './lib/load.ts';
 import { scrape, sumMetric } from './lib/metrics.ts';
-import { actionableLabels, bodyFactory } from './lib/payloads.ts';
-import { cpuMeter, rssBytes } from './lib/proc.ts';
+import { HOLD_MS } from './lib/fixture.ts';
+import { rssBytes } from './lib/proc.ts';
 import { MB, sleep } from './lib/stats.ts';
+import {
+  activeJobs,
+  DECIDE_TIMEOUT_MS,
+  phase,
+  SAMPLE_MS,
+  SERVICES,
+  SHAPES,
+  type Phase,
+  type Progress,
+} from './storm-phase.ts';
 import type { Row } from './table.ts';
 
-const SHAPES = [
-  { name: 'one notification of 5,000 alerts', notifications: 1, alerts: 5_000 },
-  { name: '50 notifications of 100 alerts, in parallel', notifications: 50, alerts: 100 },
-] as const;
-const DECIDE_TIMEOUT_MS = 120_000;
-const SAMPLE_MS = 100;
-
-interface Server {
-  readonly url: string;
-  readonly pid: number;
-}
-
-interface Phase {
-  acceptMs: number;
-  redisGrowthBytes: number;
-  redisPeakGrowthBytes: number;
-  /** Most BullMQ jobs active (taken by the worker, not ended) at once, sampled. */
-  peakInFlight: number;
-  /** Most step requests open at the no-op target at once. */
-  peakAtTarget: number;
-  /** CPU cores used from sending until every run ended. */
-  cpu: Record<string, number>;
-  /** From sending until every run had ended (NaN when it did not within the timeout). */
-  decidedMs: number;
-  payloadBytes: number;
+/**
+ * Runs that may act at once under the shipped defaults: the service-wide in-flight cap, the runbook's
+ * (all storm alerts select one runbook) and one place per group.
+ */
+function blastRadius(): { limit: number; text: string } {
+  const global = readSettings({}).maxInFlight;
+  const runbook = POLICY_DEFAULTS.maxInFlight;
+  const groups = SERVICES * POLICY_DEFAULTS.groupConcurrency;
+  return {
+    limit: Math.min(global, runbook, groups),
+    text:
+      `the least of REMEDIATOR_MAX_IN_FLIGHT ${global}, the runbook's maxInFlight ${runbook} and ` +
+      `${SERVICES} groups × groupConcurrency ${POLICY_DEFAULTS.groupConcurrency}`,
+  };
 }
 
 interface Storm {
   phases: Phase[];
   rssAfter: number;
-}
-
-/** What the phase watches: how many runs have ended so far, how many are active (BullMQ jobs). */
-interface Progress {
-  ended(): Promise<number>;
-  active(): Promise<number>;
-}
-
-/** Active jobs of a BullMQ queue, read the same way for remediator and the baseline. */
-function activeJobs(ctx: BenchContext, name: string, prefix: string): { count(): Promise<number>; close(): Promise<void> } {
-  const queue = new Queue(name, { connection: ctx.client, prefix });
-  return { count: async () => (await queue.getJobCounts('active')).active ?? 0, close: () => queue.close() };
-}
-
-async function usedMemory(ctx: BenchContext): Promise<number> {
-  const info = await ctx.client.info('memory');
-  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? NaN);
-}
-
-async function phase(
-  ctx: BenchContext,
-  server: Server,
-  shape: (typeof SHAPES)[number],
-  tag: string,
-  progress: Progress,
-): Promise<Phase> {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${ctx.token}` };
-  const make = bodyFactory(shape.alerts, actionableLabels, tag);
-  const bodies = Array.from({ length: shape.notifications }, () => make());
-  const total = shape.notifications * shape.alerts;
-  await ctx.target.call('reset');
-  const ended0 = await progress.ended();
-  const memory0 = await usedMemory(ctx);
-  const meter = cpuMeter({ server: server.pid, redis: ctx.redis.pid });
-  const t0 = performance.now();
-  const answers = await Promise.all(
-    bodies.map((body) => fetch(`${server.url}/hooks/alertmanager`, { method: 'POST', headers, body })),
-  );
-  const acceptMs = performance.now() - t0;
-  const statuses = answers.map((a) => a.status);
-  await Promise.all(answers.map((a) => a.text()));
-  if (statuses.some((s) => s !== 202)) throw new Error(`storm: answers ${[...new Set(statuses)].join(', ')}`);
-  const memory1 = await usedMemory(ctx);
-  let peakMemory = memory1;
-  let peakInFlight = 0;
-  let decidedMs = NaN;
-  while (performance.now() - t0 < DECIDE_TIMEOUT_MS) {
-    const [ended, active, memory] = await Promise.all([progress.ended(), progress.active(), usedMemory(ctx)]);
-    peakInFlight = Math.max(peakInFlight, active);
-    peakMemory = Math.max(peakMemory, memory);
-    if (ended - ended0 >= total) {
-      decidedMs = performance.now() - t0;
-      break;
-    }
-    await sleep(SAMPLE_MS);
-  }
-  const cpu = meter();
-  const target = await ctx.target.call<{ maxOpen: number }>('stats');
-  const result = {
-    acceptMs,
-    redisGrowthBytes: memory1 - memory0,
-    redisPeakGrowthBytes: peakMemory - memory0,
-    peakInFlight,
-    peakAtTarget: target.maxOpen,
-    cpu,
-    decidedMs,
-    payloadBytes: bodies.reduce((n, b) => n + Buffer.byteLength(b), 0),
-  };
-  ctx.log(
-    `  accepted in ${acceptMs.toFixed(0)} ms, all decided in ${(decidedMs / 1000).toFixed(1)} s, ` +
-      `peak in flight ${result.peakInFlight}, Redis +${(result.redisGrowthBytes / MB).toFixed(1)} MB`,
-  );
-  return result;
 }
 
 async function remediatorStorm(ctx: BenchContext): Promise<Storm> {
@@ -124,6 +50,7 @@ async function remediatorStorm(ctx: BenchContext): Promise<Storm> {
     const progress: Progress = {
       ended: async () => sumMetric(await scrape(svc.url), 'remediator_runs_total'),
       active: jobs.count,
+      results: async () => runResults(await scrape(svc.url)),
     };
     await sleep(500);
     const phases: Phase[] = [];
@@ -140,13 +67,14 @@ async function remediatorStorm(ctx: BenchContext): Promise<Storm> {
 
 async function bareStorm(ctx: BenchContext): Promise<Storm> {
   await ctx.flush();
-  const bare = await ctx.bare('pipeline');
+  const bare = await ctx.bare('pipeline', 'hold');
   const jobs = activeJobs(ctx, 'bare', 'bare');
   try {
     // Every job makes exactly one request to the target, whose count starts at 0 with each phase.
     const progress: Progress = {
       ended: async () => (await ctx.target.call<{ count: number }>('stats')).count,
       active: jobs.count,
+      results: async () => ({}),
     };
     await sleep(500);
     const phases: Phase[] = [];
@@ -162,16 +90,41 @@ async function bareStorm(ctx: BenchContext): Promise<Storm> {
   }
 }
 
+/** Ended runs by result, from remediator_runs_total{result=…}. */
+function runResults(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^remediator_runs_total\{[^}]*result="(\w+)"[^}]*\} (\d+)/gm)) {
+    out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+function resultsText(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.entries(after)
+    .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+}
+
 export async function benchStorm(ctx: BenchContext): Promise<Row[]> {
   const own = await remediatorStorm(ctx);
   const base = await bareStorm(ctx);
+  const radius = blastRadius();
   const rows: Row[] = [];
   SHAPES.forEach((shape, i) => {
     const r = own.phases[i]!;
     const b = base.phases[i]!;
+    const total = shape.notifications * shape.alerts;
     const label = shape.notifications === 1 ? '5,000 alerts in 1' : '50 × 100 alerts';
     rows.push(
-      { section: '5', measure: `${label}: time to accept`, value: r.acceptMs, baseline: b.acceptMs, unit: 'ms' },
+      {
+        section: '5',
+        measure: `${label}: time to accept`,
+        value: r.acceptMs,
+        baseline: b.acceptMs,
+        unit: 'ms',
+      },
       {
         section: '5',
         measure: `${label}: Redis memory growth`,
@@ -184,17 +137,14 @@ export async function benchStorm(ctx: BenchContext): Promise<Row[]> {
       },
       {
         section: '5',
-        measure: `${label}: runs in flight at peak`,
-        value: r.peakInFlight,
-        baseline: b.peakInFlight,
+        measure: `${label}: runs acting at once, peak`,
+        value: r.peakActing,
+        baseline: b.peakActing,
         unit: 'count',
-        target: {
-          text: `≤ worker concurrency ${WORKER_CONCURRENCY} (no blast-radius policy yet)`,
-          met: r.peakInFlight <= WORKER_CONCURRENCY,
-        },
+        target: { text: `≤ ${radius.limit} (blast radius)`, met: r.peakActing <= radius.limit },
         note:
-          `BullMQ jobs active at once, sampled every ${SAMPLE_MS} ms (the same way for both); ` +
-          `step requests open at the no-op target at once: ${r.peakAtTarget} (baseline ${b.peakAtTarget}).`,
+          `blast radius under the default policy: ${radius.text}. Measured: step requests open at the target at once (each step lasts ${HOLD_MS} ms there); ${r.acted} of ${total} runs acted ` +
+          `(baseline ${b.acted}). BullMQ jobs active at once, sampled every ${SAMPLE_MS} ms: ${r.peakJobs} (baseline ${b.peakJobs}).`,
       },
       {
         section: '5',
@@ -203,8 +153,12 @@ export async function benchStorm(ctx: BenchContext): Promise<Row[]> {
         baseline: b.decidedMs / 1000,
         unit: 's',
         note:
-          `remediator: sum of remediator_runs_total reached the alert count (polled every ${SAMPLE_MS} ms); ` +
-          `baseline: the target has seen every job's request. CPU (cores) from sending to decided: ` +
+          (Number.isNaN(r.decidedMs)
+            ? `NOT all decided within ${DECIDE_TIMEOUT_MS / 1000} s: ${r.decided} of ${total}. `
+            : '') +
+          `Remediator: remediator_runs_total reached the alert count (polled every ${SAMPLE_MS} ms); ended as ` +
+          `${resultsText(i === 0 ? {} : own.phases[i - 1]!.results, r.results) || 'nothing'}. ` +
+          `Baseline: the target has seen every job's request. CPU (cores) from sending to decided: ` +
           `${cpuText(r.cpu)}; baseline ${cpuText(b.cpu)}.`,
       },
     );

@@ -27,8 +27,12 @@ const UNIT_TEXT: Record<Unit, string> = { per_s: '/s', ms: 'ms', us: 'µs', MB: 
 
 export function formatValue(value: number, unit: Unit): string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? 'n/a' : '∞';
-  const digits = unit === 'count' || unit === 'per_s' ? 0 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-  const text = value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const digits =
+    unit === 'count' || unit === 'per_s' ? 0 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  const text = value.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
   const suffix = UNIT_TEXT[unit];
   return suffix === '' ? text : suffix === '/s' ? `${text}/s` : `${text} ${suffix}`;
 }
@@ -61,7 +65,17 @@ export function renderTable(sections: readonly Section[], rows: readonly Row[]):
   const baselines = sections
     .filter((s) => rows.some((r) => r.section === s.id))
     .map((s) => `- ${s.id} ${s.title}: ${s.baseline}`);
-  return [lines.join('\n'), '', 'Baselines (measured in the same run, the same way):', '', ...baselines, '', 'Notes:', '', ...notes].join('\n');
+  return [
+    lines.join('\n'),
+    '',
+    'Baselines (measured in the same run, the same way):',
+    '',
+    ...baselines,
+    '',
+    'Notes:',
+    '',
+    ...notes,
+  ].join('\n');
 }
 
 const START = '<!-- bench:start (written by `npm run bench`; edit the reading below, not this part) -->';
@@ -76,7 +90,8 @@ export async function writeResults(file: string, generated: string): Promise<voi
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   let text: string;
   if (existing !== undefined && existing.includes(START) && existing.includes(END)) {
-    text = existing.slice(0, existing.indexOf(START)) + block + existing.slice(existing.indexOf(END) + END.length);
+    text =
+      existing.slice(0, existing.indexOf(START)) + block + existing.slice(existing.indexOf(END) + END.length);
   } else {
     text = `# Benchmarks\n\n${block}\n\n## Reading\n\n(to be written after a run)\n`;
   }

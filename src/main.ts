@@ -56,6 +56,9 @@ export async function startService(
   const redisUrl = settings.redisUrl ?? embedded!.url;
   const redis = createRedis(redisUrl, 'command', log);
   const workerRedis = createRedis(redisUrl, 'worker', log);
+  // Run records and policy state get a connection of their own: BullMQ loads dozens of Lua scripts on
+  // the queue's connection, and ioredis copies them into every MULTI made on it.
+  const storeRedis = createRedis(redisUrl, 'command', log);
   // Serve even when Redis is away (the webhook answers 503 until it is back), but give it a moment first.
   if (!(await pollUntil(() => pingRedis(redis, 500), 3000))) {
     log.warn({}, 'Redis does not answer yet: the webhook answers 503 until it does');
@@ -67,10 +70,10 @@ export async function startService(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = createMetrics(registry, runbooks);
-  const store = createRedisRunStore(redis, { prefix, maxRuns: settings.maxRuns });
+  const store = createRedisRunStore(storeRedis, { prefix, maxRuns: settings.maxRuns });
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
-  const stores = createPolicyStores(redis, prefix);
+  const stores = createPolicyStores(storeRedis, prefix);
   const webhookAuth = {
     ...(settings.webhookToken ? { token: settings.webhookToken } : {}),
     ...(settings.webhookBasic ? { basic: settings.webhookBasic } : {}),
@@ -89,7 +92,7 @@ export async function startService(
     runbookCount: runbooks.length,
     producer: { queue, store, metrics },
     store,
-    audit: createRedisAuditLog(redis, prefix),
+    audit: createRedisAuditLog(storeRedis, prefix),
     pingRedis: () => pingRedis(redis, 1000),
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
     now: () => new Date(),
@@ -141,7 +144,7 @@ export async function startService(
         app,
         worker,
         queue,
-        clients: [redis, workerRedis],
+        clients: [redis, workerRedis, storeRedis],
         embedded,
         log,
         graceMs: settings.shutdownGraceMs,

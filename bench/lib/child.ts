@@ -21,7 +21,9 @@ export async function forkChild(script: URL, args: string[] = [], execArgv: stri
   const pending = new Map<number, (reply: Reply) => void>();
   let nextId = 1;
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script.pathname} exited (${code}) before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${script.pathname} exited (${code}) before it was ready`)),
+    );
     child.on('message', (msg: { ready?: string } & Partial<Reply>) => {
       if (msg.ready !== undefined) resolve(msg.ready);
       else if (msg.id !== undefined) pending.get(msg.id)?.(msg as Reply);
@@ -63,7 +65,11 @@ export async function stopChild(child: ChildProcess, request: () => void): Promi
 type Handler = (arg: unknown) => unknown;
 
 /** The child side: announces `ready`, answers `{ id, cmd, arg }` requests, exits on `stop`. */
-export function serveIpc(ready: string, handlers: Record<string, Handler>, onStop: () => Promise<void>): void {
+export function serveIpc(
+  ready: string,
+  handlers: Record<string, Handler>,
+  onStop: () => Promise<void>,
+): void {
   const send = (msg: unknown) => process.send?.(msg);
   process.on('message', (msg: { id: number; cmd: string; arg?: unknown }) => {
     if (msg.cmd === 'stop') {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startTestRedis, type TestRedis } from '../../test/harness/redis.ts';
 import { forkChild, type Child } from './child.ts';
-import { writeBenchConfig, type BenchConfig } from './fixture.ts';
+import { writeBenchConfig, type BenchConfig, type StepKind } from './fixture.ts';
 import { startRemediator, type Remediator } from './remediator.ts';
 
 export interface BenchOptions {
@@ -26,13 +26,18 @@ export interface BenchContext {
   readonly token: string;
   /** Bench runbooks with limits that let every run through (ingest, reaction). */
   readonly open: BenchConfig;
-  /** The same runbooks with their default policy (the storm). */
+  /** The same runbooks with their default policy, steps that last HOLD_MS (the storm). */
   readonly guarded: BenchConfig;
   log(message: string): void;
-  /** `node bin/remediator.js serve` over `config`, Redis keys under `prefix`. */
-  remediator(prefix: string, config: BenchConfig, env?: Record<string, string>): Promise<Remediator>;
-  /** A baseline server in its own process (see bench/servers/bare.ts). */
-  bare(mode: 'parse' | 'pipeline'): Promise<Child>;
+  /** `node bin/remediator.js serve` (or `entry`) over `config`, Redis keys under `prefix`. */
+  remediator(
+    prefix: string,
+    config: BenchConfig,
+    env?: Record<string, string>,
+    entry?: string,
+  ): Promise<Remediator>;
+  /** A baseline server in its own process (see bench/servers/bare.ts); `step` as in the bench runbooks. */
+  bare(mode: 'parse' | 'pipeline', step?: StepKind): Promise<Child>;
   /** Empties Redis between scenarios, so one's leftovers do not weigh on the next. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -45,8 +50,8 @@ export async function createContext(options: BenchOptions, log: (m: string) => v
   const redis = await startTestRedis();
   const client = new Redis(redis.url, { lazyConnect: false });
   const target = await forkChild(new URL('../servers/target.ts', import.meta.url));
-  const open = await writeBenchConfig(join(work, 'open'), target.url, true);
-  const guarded = await writeBenchConfig(join(work, 'guarded'), target.url, false);
+  const open = await writeBenchConfig(join(work, 'open'), target.url, true, 'noop');
+  const guarded = await writeBenchConfig(join(work, 'guarded'), target.url, false, 'hold');
   const token = 'bench-webhook-token';
   return {
     options,
@@ -58,9 +63,10 @@ export async function createContext(options: BenchOptions, log: (m: string) => v
     open,
     guarded,
     log,
-    remediator: (prefix, config, env) =>
+    remediator: (prefix, config, env, entry) =>
       startRemediator({
         ...config,
+        ...(entry ? { entry } : {}),
         redisUrl: redis.url,
         prefix,
         logFile: join(work, `${prefix}.log`),
@@ -68,12 +74,13 @@ export async function createContext(options: BenchOptions, log: (m: string) => v
         nodeFlags: [...options.nodeFlags],
         env: { REMEDIATOR_CONCURRENCY: String(WORKER_CONCURRENCY), ...env },
       }),
-    bare: (mode) =>
+    bare: (mode, step = 'noop') =>
       forkChild(new URL('../servers/bare.ts', import.meta.url), [
         mode,
         redis.url,
         target.url,
         String(WORKER_CONCURRENCY),
+        step,
       ]),
     flush: async () => {
       await client.flushall();

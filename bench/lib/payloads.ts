@@ -2,7 +2,7 @@ import { TARGETS } from './fixture.ts';
 
 type Labels = Record<string, string>;
 
-const STARTS_AT = '2026-11-21T07:18:09.123Z';
+export const STARTS_AT = '2026-11-21T07:18:09.123Z';
 
 /**
  * An Alertmanager 0.25 webhook body, shaped like test/fixtures/alertmanager-0.25/01-firing-group-of-3.json:
@@ -39,15 +39,25 @@ export function notification(alerts: ReadonlyArray<{ labels: Labels; fingerprint
   });
 }
 
-/** Labels of an alert the `restart-leaking-service` bench runbook acts on. */
-export function actionableLabels(i: number): Labels {
+const SERVICES = ['user-service', 'order-service', 'payment-service'];
+
+/**
+ * Labels of an alert the `restart-leaking-service` bench runbook acts on: instances spread over the
+ * inventory, services (progressive-healing groups) over `services` of the three the runbook accepts.
+ */
+export function actionableLabels(i: number, services = 1): Labels {
   return {
     alertname: 'HighMemoryUsage',
     instance: `app-${(i % TARGETS) + 1}:8081`,
     job: 'demo',
-    service: 'user-service',
+    service: SERVICES[i % Math.min(services, SERVICES.length)]!,
     severity: 'critical',
   };
+}
+
+/** An actionable alert on target `probe-<n>`, which nothing else acts on. */
+export function probeLabels(n: number): Labels {
+  return { ...actionableLabels(0), instance: `probe-${(n % TARGETS) + 1}` };
 }
 
 /** Labels of an alert no bench runbook selects (a common alert without a runbook). */
@@ -63,16 +73,20 @@ export function nonActionableLabels(i: number): Labels {
 }
 
 /**
- * Bodies of `size` alerts each, every call with fresh fingerprints (`<tag><n>`), so every notification is a
- * new alert occurrence and every match a new run. The JSON is built once; each call only swaps fingerprints.
+ * Bodies of `size` alerts each, every call with fresh fingerprints (`<tag><n>n<i>`), so every notification
+ * is a new alert occurrence and every match a new run. Alert `i` of call `n` has the labels `labels(j)`,
+ * `j = (n * size + i) mod max(size, TARGETS)`, so the alerts cycle through the inventory's targets. The JSON
+ * of each variant is built once; a call only fills in fingerprints.
  */
 export function bodyFactory(size: number, labels: (i: number) => Labels, tag: string): () => string {
-  const marks = Array.from({ length: size }, (_, i) => `FPMARK${i}X`);
-  const parts = notification(marks.map((fingerprint, i) => ({ labels: labels(i), fingerprint }))).split(
-    /FPMARK\d+X/,
+  const variants = Array.from({ length: Math.max(1, Math.ceil(TARGETS / size)) }, (_, v) =>
+    notification(
+      Array.from({ length: size }, (_, i) => ({ labels: labels(v * size + i), fingerprint: `FPMARK${i}X` })),
+    ).split(/FPMARK\d+X/),
   );
   let n = 0;
   return () => {
+    const parts = variants[n % variants.length]!;
     n++;
     let out = parts[0]!;
     for (let i = 1; i < parts.length; i++) out += `${tag}${n}n${i}${parts[i]}`;

@@ -17,6 +17,8 @@ export interface RemediatorOptions {
   webhookToken: string;
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
+  /** The program to run. @defaultValue `bin/remediator.js` (TypeScript through tsx, as `npm start` does) */
+  entry?: string;
   env?: Record<string, string>;
 }
 
@@ -46,7 +48,7 @@ export async function startRemediator(o: RemediatorOptions): Promise<Remediator>
     ...o.env,
   });
   const log = openSync(o.logFile, 'a');
-  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), 'bin/remediator.js', 'serve'], {
+  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), o.entry ?? 'bin/remediator.js', 'serve'], {
     cwd: REPO,
     env,
     stdio: ['ignore', log, log],
@@ -55,7 +57,8 @@ export async function startRemediator(o: RemediatorOptions): Promise<Remediator>
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`remediator exited (${child.exitCode}):\n${tail(o.logFile)}`);
+    if (child.exitCode !== null)
+      throw new Error(`remediator exited (${child.exitCode}):\n${tail(o.logFile)}`);
     const ready = await fetch(`${url}/readyz`).then(
       (r) => r.status === 200,
       () => false,

@@ -14,7 +14,11 @@ export function monoMs(): number {
 }
 
 /** Polls `check` every `everyMs` until it returns true or `timeoutMs` passes; returns whether it did. */
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

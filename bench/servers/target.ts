@@ -1,9 +1,11 @@
-// The no-op HTTP target every bench step calls. It answers 200 at once, notes when each probe request
-// arrived (process.hrtime, CLOCK_MONOTONIC: comparable with the bench process's clock) and how many
-// requests were open at once.
+// The HTTP target every bench step calls. `/noop/…` is answered 200 at once, `/hold/…` after HOLD_MS
+// (so that steps acting at the same time overlap here). It notes when each probe request arrived
+// (process.hrtime, CLOCK_MONOTONIC: comparable with the bench process's clock) and how many requests
+// were open at once.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveIpc } from '../lib/child.ts';
+import { HOLD_MS } from '../lib/fixture.ts';
 
 const PROBE = '/noop/probe';
 
@@ -22,12 +24,13 @@ const server = createServer((req, res) => {
     const fingerprint = url.slice('/noop/'.length);
     if (!arrivals.has(fingerprint)) arrivals.set(fingerprint, at);
   }
-  req.resume();
-  req.on('end', () => {
+  const answer = () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"ok":true}');
     open--;
-  });
+  };
+  req.resume();
+  req.on('end', () => (url.startsWith('/hold/') ? setTimeout(answer, HOLD_MS) : answer()));
 });
 server.keepAliveTimeout = 60_000;
 

@@ -84,7 +84,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       ).catch((err: unknown) =>
         request.log.warn({ err: (err as Error).message }, 'target states not updated'),
       );
-      request.log.info(
+      // Most notifications match nothing (alerts no runbook is for): those are logged at debug level.
+      request.log[candidates.length > 0 || cancelled > 0 ? 'info' : 'debug'](
         {
           groupKey: notification.source.groupKey,
           alerts: notification.alerts.length,

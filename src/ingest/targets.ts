@@ -36,8 +36,15 @@ export async function updateTargets(
     }
   }
   const now = Date.now();
-  for (const e of events.values()) {
-    await targets.alert(e.target, e.occurrence, e.firing);
+  const list = [...events.values()];
+  // One round trip for every alert; a state update only where a firing set really changed (re-sent
+  // and duplicate notifications change nothing).
+  const results = await targets.alerts(list);
+  const changed = new Map<string, (typeof list)[number]>();
+  list.forEach((e, i) => {
+    if (results[i]?.changed) changed.set(e.target, e);
+  });
+  for (const e of changed.values()) {
     // The count is read again on every attempt, after the version it is compared with: a writer that
     // raced us either changed the version (we retry with a fresh count) or wrote before we read.
     const event = async () => ({

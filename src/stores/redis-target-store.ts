@@ -28,6 +28,22 @@ export function createRedisTargetStore(redis: Redis, prefix: string): TargetStor
       for (const [err] of results ?? []) if (err) throw err;
       return Number(results?.[1]?.[1] ?? 0);
     },
+    async alerts(events) {
+      if (events.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const e of events) {
+        if (e.firing) pipeline.sadd(firingKey(e.target), e.occurrence);
+        else pipeline.srem(firingKey(e.target), e.occurrence);
+        pipeline.scard(firingKey(e.target));
+      }
+      pipeline.sadd(targetsKey, ...new Set(events.map((e) => e.target)));
+      const results = (await pipeline.exec()) ?? [];
+      for (const [err] of results) if (err) throw err;
+      return events.map((_, i) => ({
+        changed: Number(results[2 * i]?.[1]) === 1,
+        firing: Number(results[2 * i + 1]?.[1] ?? 0),
+      }));
+    },
     async get(target) {
       const [doc, version] = await redis.hmget(stateKey(target), 'record', 'version');
       return {

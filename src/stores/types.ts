@@ -147,6 +147,10 @@ export interface TargetRecord {
 export interface TargetStore {
   /** Adds (firing) or removes (resolved) an alert occurrence on a target; returns how many fire now. */
   alert(target: string, occurrence: string, firing: boolean): Promise<number>;
+  /** The same for many at once, in one round trip: for each, whether the set changed and how many fire now. */
+  alerts(
+    events: readonly { target: string; occurrence: string; firing: boolean }[],
+  ): Promise<Array<{ changed: boolean; firing: number }>>;
   /** The record and its version (0 when there is none yet). */
   get(target: string): Promise<{ record?: TargetRecord; version: number }>;
   /** Writes only if the version is still `version` (then it becomes version + 1). */

@@ -1,0 +1,51 @@
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+
+const REPO = new URL('../../', import.meta.url).pathname;
+
+/**
+ * The service's sources transpiled to JavaScript (types stripped, `.ts` imports rewritten to `.js`), with
+ * an entry point like bin/remediator.js but without tsx: how much of the resident memory is the tsx loader.
+ * Returns the entry file's path.
+ */
+export async function compileService(outDir: string): Promise<string> {
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.ESNext,
+    target: ts.ScriptTarget.ES2022,
+    rewriteRelativeImportExtensions: true,
+    verbatimModuleSyntax: true,
+  };
+  for (const file of await listTs(join(REPO, 'src'))) {
+    const out = join(outDir, relative(REPO, file)).replace(/\.ts$/, '.js');
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(
+      out,
+      ts.transpileModule(await readFile(file, 'utf8'), { compilerOptions: options }).outputText,
+    );
+  }
+  // Packages and the JSON schemas are found relative to the code, as in the checkout.
+  await symlink(join(REPO, 'node_modules'), join(outDir, 'node_modules'));
+  await symlink(join(REPO, 'schema'), join(outDir, 'schema'));
+  const entry = join(outDir, 'remediator.mjs');
+  await writeFile(
+    entry,
+    "import { main } from './src/cli.js';\n" +
+      'const code = await main(process.argv.slice(2));\n' +
+      'process.exitCode = code;\n' +
+      'setTimeout(() => process.exit(code), 1000).unref();\n',
+  );
+  return entry;
+}
+
+async function listTs(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((e) =>
+      e.isDirectory()
+        ? listTs(join(dir, e.name))
+        : Promise.resolve(e.name.endsWith('.ts') ? [join(dir, e.name)] : []),
+    ),
+  );
+  return nested.flat();
+}
