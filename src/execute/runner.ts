@@ -50,6 +50,7 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
     );
   const dryRun = deps.settings.dryRun || runbook.dryRun;
   const now = deps.now().getTime();
+  if (!run.decisions?.length) await countAlertOnTarget(deps, run, now);
   const owner = attemptOwner(run.id);
   const result = await gate(
     { run, runbook, now, owner, stores: deps.stores, settings: deps.settings, ...silencer(deps) },
@@ -215,6 +216,18 @@ async function resumeInterrupted(
   }
   const why = step?.idempotent ? 'already retried once' : 'not marked idempotent, so not run again';
   return done(await finishRun(deps, run, { ...interrupted(why), ...base }));
+}
+
+/** The first time a run reaches the gate, its firing alert starts counting on its target. */
+async function countAlertOnTarget(deps: RunnerDeps, run: RunRecord, now: number): Promise<void> {
+  const occurrence = occurrenceId(run.alert.fingerprint, run.alert.startsAt);
+  const event = async () => ({
+    kind: 'alert' as const,
+    firing: await deps.stores.targets.alert(run.target, occurrence, true),
+  });
+  await withTargetState(deps.stores.targets, run.target, event, now, deps.settings.stabilizeMs).catch(
+    (err: unknown) => deps.log.warn({ runId: run.id, err: errorMessage(err) }, 'target state not updated'),
+  );
 }
 
 async function isResolved(deps: RunnerDeps, run: RunRecord): Promise<boolean> {

@@ -75,14 +75,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       });
       const result = await enqueueRuns(producer, notification.source, candidates, receivedAt);
       // Target states are for people, not for safety: updated after the answer, failures only logged.
-      void updateTargets(
-        deps.stores.targets,
-        notification.alerts,
-        candidates,
-        deps.index,
-        deps.stabilizeMs,
-      ).catch((err: unknown) =>
-        request.log.warn({ err: (err as Error).message }, 'target states not updated'),
+      void updateTargets(deps.stores.targets, notification.alerts, deps.index, deps.stabilizeMs).catch(
+        (err: unknown) => request.log.warn({ err: (err as Error).message }, 'target states not updated'),
       );
       // Most notifications match nothing (alerts no runbook is for): those are logged at debug level.
       request.log[candidates.length > 0 || cancelled > 0 ? 'info' : 'debug'](

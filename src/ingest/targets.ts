@@ -4,25 +4,19 @@ import { withTargetState } from '../policy/target-state-update.ts';
 import type { TargetStore } from '../stores/types.ts';
 import type { Alert } from '../types.ts';
 import { occurrenceId } from './occurrence.ts';
-import type { Candidate } from './plan.ts';
 
 /**
- * Feeds alerts into target states: a firing alert a runbook matched counts on its target, a resolved
- * one stops counting. Alerts no runbook acts on have no target and are left out.
+ * Resolved alerts stop counting on their targets. (A firing alert is counted by the worker when its
+ * run first reaches the gate: that keeps this bookkeeping off the webhook's path.) Alerts no runbook
+ * acts on have no target and are left out.
  */
 export async function updateTargets(
   targets: TargetStore,
   alerts: readonly Alert[],
-  candidates: readonly Candidate[],
   index: RunbookIndex,
   stabilizeMs: number,
 ): Promise<void> {
   const events = new Map<string, { target: string; occurrence: string; firing: boolean }>();
-  for (const c of candidates) {
-    if (c.alert.status !== 'firing' || !c.target.ok) continue;
-    const occurrence = occurrenceId(c.alert.fingerprint, c.alert.startsAt);
-    events.set(`${c.target.name}\n${occurrence}`, { target: c.target.name, occurrence, firing: true });
-  }
   for (const alert of alerts) {
     if (alert.status !== 'resolved') continue;
     const occurrence = occurrenceId(alert.fingerprint, alert.startsAt);
@@ -35,6 +29,7 @@ export async function updateTargets(
       }
     }
   }
+  if (events.size === 0) return;
   const now = Date.now();
   const list = [...events.values()];
   // One round trip for every alert; a state update only where a firing set really changed (re-sent

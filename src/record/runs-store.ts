@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis/script.ts';
 import { RemediatorError } from '../errors.ts';
 import type { RunRecord, RunStatus } from '../types.ts';
 
@@ -99,7 +100,8 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
     async create(runs) {
       if (runs.length === 0) return [];
       const args = runs.flatMap((r) => [r.id, r.status, JSON.stringify(r), String(Date.parse(r.receivedAt))]);
-      return (await redis.eval(
+      return (await evalScript(
+        redis,
         CREATE,
         1,
         indexKey,
@@ -109,7 +111,7 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       )) as CreateOutcome[];
     },
     async claim(id, startedAt) {
-      const [kind, value] = (await redis.eval(CLAIM, 1, runKey(id))) as [string, string | undefined];
+      const [kind, value] = (await evalScript(redis, CLAIM, 1, runKey(id))) as [string, string | undefined];
       if (kind === 'missing') return { kind };
       if (kind === 'finished') return { kind, status: value as RunStatus };
       const run = JSON.parse(value ?? '{}') as RunRecord;
@@ -121,7 +123,8 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
         await redis.hset(runKey(run.id), 'status', run.status, 'doc', JSON.stringify(run));
         return;
       }
-      const saved = await redis.eval(
+      const saved = await evalScript(
+        redis,
         SAVE_FENCED,
         1,
         runKey(run.id),
@@ -152,7 +155,7 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       }
     },
     async saveIfQueued(run) {
-      return (await redis.eval(SET_IF_QUEUED, 1, runKey(run.id), 'queued', JSON.stringify(run))) === 1;
+      return (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), 'queued', JSON.stringify(run))) === 1;
     },
     async cancelQueued(ids, reason, message, at) {
       if (ids.length === 0) return [];
@@ -163,7 +166,9 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
         const run = JSON.parse(doc) as RunRecord;
         if (run.status !== 'queued') continue;
         const next: RunRecord = { ...run, status: 'skipped', reason, message, finishedAt: at };
-        if ((await redis.eval(SET_IF_QUEUED, 1, runKey(run.id), 'skipped', JSON.stringify(next))) === 1)
+        if (
+          (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), 'skipped', JSON.stringify(next))) === 1
+        )
           ended.push(next);
       }
       return ended;

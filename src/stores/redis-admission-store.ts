@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis/script.ts';
 import { lockKeys, pexpireMs } from './redis-lock-store.ts';
 import type { AdmissionRequest, AdmissionStore } from './types.ts';
 
@@ -80,7 +81,8 @@ export function createRedisAdmissionStore(redis: Redis, prefix: string): Admissi
       const { runId, now, ttlMs, slots, lock } = request;
       const keys = [...keysOf(request), lockKeys(prefix, lock.key).fence];
       const limits = slots.map((slot) => slot.limit);
-      const [ok, value] = (await redis.eval(
+      const [ok, value] = (await evalScript(
+        redis,
         ACQUIRE,
         keys.length,
         ...keys,
@@ -96,7 +98,8 @@ export function createRedisAdmissionStore(redis: Redis, prefix: string): Admissi
     async renew(request) {
       const { runId, now, ttlMs } = request;
       const keys = keysOf(request);
-      const renewed = await redis.eval(
+      const renewed = await evalScript(
+        redis,
         RENEW,
         keys.length,
         ...keys,
@@ -109,7 +112,7 @@ export function createRedisAdmissionStore(redis: Redis, prefix: string): Admissi
     },
     async release(request) {
       const keys = keysOf(request);
-      await redis.eval(RELEASE, keys.length, ...keys, request.runId);
+      await evalScript(redis, RELEASE, keys.length, ...keys, request.runId);
     },
     async peek(request) {
       const { runId, now, slots, lock } = request;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis/script.ts';
 import type { BreakerOptions, BreakerState, BreakerStore } from './types.ts';
 
 // KEYS: breaker hash, failures. ARGV: now, failures, withinMs, coolOffMs, then per script.
@@ -70,7 +71,8 @@ return effective()`;
  */
 export function createRedisBreakerStore(redis: Redis, prefix: string): BreakerStore {
   const run = (script: string, key: string, options: BreakerOptions, now: number, ...rest: string[]) =>
-    redis.eval(
+    evalScript(
+      redis,
       script,
       2,
       `${prefix}breaker:${key}`,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis/script.ts';
 import type { LockStore } from './types.ts';
 
 /**
@@ -57,7 +58,8 @@ export function createRedisLockStore(redis: Redis, prefix: string): LockStore {
   return {
     async acquire(key, owner, ttlMs, now) {
       const { lock, fence } = lockKeys(prefix, key);
-      const [ok, value] = (await redis.eval(
+      const [ok, value] = (await evalScript(
+        redis,
         ACQUIRE,
         2,
         lock,
@@ -71,10 +73,10 @@ export function createRedisLockStore(redis: Redis, prefix: string): LockStore {
     },
     async renew(key, owner, ttlMs, now) {
       const { lock } = lockKeys(prefix, key);
-      return (await redis.eval(RENEW, 1, lock, owner, now, now + ttlMs, pexpireMs(ttlMs))) === 1;
+      return (await evalScript(redis, RENEW, 1, lock, owner, now, now + ttlMs, pexpireMs(ttlMs))) === 1;
     },
     async release(key, owner) {
-      return (await redis.eval(RELEASE, 1, lockKeys(prefix, key).lock, owner)) === 1;
+      return (await evalScript(redis, RELEASE, 1, lockKeys(prefix, key).lock, owner)) === 1;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis/script.ts';
 import { RemediatorError } from '../errors.ts';
 import type { Pause, PauseStore } from './types.ts';
 
@@ -53,7 +54,7 @@ export function createRedisPauseStore(
         // Already over: keep the time it really ended.
         if (Date.parse(pause.expiresAt) <= now) return true;
         const ended = JSON.stringify({ ...pause, expiresAt: new Date(now).toISOString() });
-        if ((await redis.eval(REPLACE, 1, key, id, doc, ended)) === 1) return true;
+        if ((await evalScript(redis, REPLACE, 1, key, id, doc, ended)) === 1) return true;
       }
       throw new RemediatorError('E_REDIS', `pause ${id} kept changing while being expired; try again`, {
         retryable: true,

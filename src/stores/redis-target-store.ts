@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis/script.ts';
 import type { TargetRecord, TargetStore } from './types.ts';
 
 // A missing hash (or field) has version 0, so the first writer passes 0.
@@ -52,7 +53,8 @@ export function createRedisTargetStore(redis: Redis, prefix: string): TargetStor
       };
     },
     async compareAndSet(target, version, record) {
-      const written = await redis.eval(
+      const written = await evalScript(
+        redis,
         COMPARE_AND_SET,
         2,
         stateKey(target),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis/script.ts';
 import { pexpireMs } from './redis-lock-store.ts';
 import type { WindowStore } from './types.ts';
 
@@ -32,7 +33,8 @@ export function createRedisWindowStore(redis: Redis, prefix: string): WindowStor
       if (windows.length === 0) return { ok: true };
       const keys = windows.map((window) => `${prefix}window:${window.key}`);
       const perWindow = windows.flatMap((w) => [w.limit, now - w.windowMs, pexpireMs(w.windowMs)]);
-      const full = (await redis.eval(
+      const full = (await evalScript(
+        redis,
         TAKE,
         keys.length,
         ...keys,
