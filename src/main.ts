@@ -27,6 +27,7 @@ import { checkRedisDurability } from './redis/check.ts';
 import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
 import { pollUntil } from './redis/probe.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
+import { claimDataDir } from './config/data-dir.ts';
 
 export type Mode = 'serve' | 'worker';
 
@@ -50,6 +51,7 @@ export async function startService(
   const runbooks = await loadRunbooks([settings.runbooksDir]);
   const inventory = await loadInventory(settings.inventoryFile, { env });
   log.info({ runbooks: runbooks.length, targets: inventory.size }, 'runbooks and inventory loaded');
+  const releaseDataDir = settings.redisUrl ? () => {} : claimDataDir(settings.dataDir);
   const embedded = settings.redisUrl
     ? undefined
     : await startEmbeddedRedis({ dataDir: join(settings.dataDir, 'redis'), log: (msg) => log.info({}, msg) });
@@ -59,6 +61,8 @@ export async function startService(
   // Run records and policy state get a connection of their own: BullMQ loads dozens of Lua scripts on
   // the queue's connection, and ioredis copies them into every MULTI made on it.
   const storeRedis = createRedis(redisUrl, 'command', log);
+  // The worker's view of the same state waits out a Redis blip instead of failing mid-run.
+  const workerStoreRedis = createRedis(redisUrl, 'worker', log);
   // Serve even when Redis is away (the webhook answers 503 until it is back), but give it a moment first.
   if (!(await pollUntil(() => pingRedis(redis, 500), 3000))) {
     log.warn({}, 'Redis does not answer yet: the webhook answers 503 until it does');
@@ -98,18 +102,18 @@ export async function startService(
     now: () => new Date(),
     stores,
     stabilizeMs: settings.stabilizeMs,
-    collectPolicyMetrics: () => collectPolicyMetrics(metrics, stores, runbooks, Date.now()),
+    collectPolicyMetrics: () => collectPolicyMetrics(metrics, stores, runbooks, inventory, Date.now()),
   });
   const escalator = createEscalator({ targets: parseEscalationTargets(settings.escalationWebhooks), log });
   const runner: RunnerDeps = {
-    store,
+    store: createRedisRunStore(workerStoreRedis, { prefix, maxRuns: settings.maxRuns }),
     runbooks: new Map(runbooks.map((r) => [r.name, r])),
     inventory,
     executors: { ssh: createSshExecutor(), http: createHttpExecutor() },
     metrics,
     log,
     now: () => new Date(),
-    stores,
+    stores: createPolicyStores(workerStoreRedis, prefix),
     settings,
     verify,
     escalate: (e) => escalator.escalate(e),
@@ -119,6 +123,14 @@ export async function startService(
       ? { silenced: createSilenceChecker({ url: settings.alertmanagerUrl, fetch, log }) }
       : {}),
   };
+  if (mode === 'serve' && !settings.webhookToken && !settings.webhookBasic) {
+    log.warn(
+      { security: 'webhook-auth' },
+      '!!! NO WEBHOOK AUTHENTICATION: anyone who can reach this port can trigger runbooks. Set REMEDIATOR_WEBHOOK_TOKEN(_FILE) or REMEDIATOR_WEBHOOK_USERNAME/PASSWORD(_FILE).',
+    );
+  }
+  const address = await app.listen({ host: settings.host, port: settings.port });
+  // Work is taken only once the HTTP side is up: a failed listen must not leave runs cut off mid-step.
   const worker: RunWorker = startRunWorker({
     connection: workerRedis,
     prefix: settings.redisPrefix,
@@ -127,13 +139,6 @@ export async function startService(
     log,
     process: (runId) => processRun(runner, runId),
   });
-  if (mode === 'serve' && !settings.webhookToken && !settings.webhookBasic) {
-    log.warn(
-      { security: 'webhook-auth' },
-      '!!! NO WEBHOOK AUTHENTICATION: anyone who can reach this port can trigger runbooks. Set REMEDIATOR_WEBHOOK_TOKEN(_FILE) or REMEDIATOR_WEBHOOK_USERNAME/PASSWORD(_FILE).',
-    );
-  }
-  const address = await app.listen({ host: settings.host, port: settings.port });
   log.info({ url: address, redis: embedded ? 'embedded' : 'external' }, `remediator ${mode} listening`);
   return {
     app,
@@ -144,11 +149,11 @@ export async function startService(
         app,
         worker,
         queue,
-        clients: [redis, workerRedis, storeRedis],
+        clients: [redis, workerRedis, storeRedis, workerStoreRedis],
         embedded,
         log,
         graceMs: settings.shutdownGraceMs,
-      }),
+      }).finally(releaseDataDir),
   };
 }
 

@@ -242,6 +242,8 @@ export interface RunRecord {
   decisions?: Array<{ stage: string; decision: string; reason?: string; detail?: string; at: string }>;
   /** Fencing number of the target lock this run held. */
   fence?: number;
+  /** Set on a re-run of an occurrence (`rerun: afterCooldown`): the id of its first run. */
+  rerunOf?: string;
   /** The progressive-healing group the run belonged to. */
   group?: string;
   /** Target state when the run started and ended. */

@@ -17,6 +17,8 @@ export interface Ending {
   admission?: AdmissionRequest;
   /** The run was the half-open breaker's trial. */
   trial?: boolean;
+  /** The run never left `queued` (refused or skipped at the gate): end it only if still queued. */
+  fromQueue?: boolean;
 }
 
 /**
@@ -37,10 +39,16 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
     work().catch((err: unknown) =>
       deps.log.warn({ runId: run.id, err: errorMessage(err) }, `after the run: ${what} failed`),
     );
-  // A superseded attempt must not end the run over the new holder's work: check the fence first.
-  await deps.store.assertCurrent(run);
-  if (ending.admission) await quietly('release', () => deps.stores.admission.release(ending.admission!));
+  if (ending.fromQueue) {
+    // The run never started: end it only if it is still queued (a resolved alert may have cancelled it).
+    if (!(await deps.store.saveIfQueued(run))) return run;
+  } else {
+    // A superseded attempt must not end the run over the new holder's work: check the fence first.
+    await deps.store.assertCurrent(run);
+  }
   const runbook = deps.runbooks.get(run.runbook);
+  // Cooldown and breaker are written before the lock is given back, so the next run on this target,
+  // waiting for the lock, finds them.
   if (runbook && acted && runbook.policy.cooldownMs > 0) {
     await quietly('cooldown', () =>
       deps.stores.cooldowns.start(
@@ -50,8 +58,8 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
       ),
     );
   }
-  // The breaker counts runs that tried: they acted, or got through the gate and then failed.
-  if (runbook && (acted || ending.admission) && ending.status !== 'skipped') {
+  // The breaker counts runs whose steps ran: a broken alert or inventory entry is not the fix failing.
+  if (runbook && acted && ending.status !== 'skipped') {
     const outcome = ending.status === 'succeeded' ? 'success' : 'failure';
     await quietly('breaker', () =>
       deps.stores.breakers.record(
@@ -63,6 +71,7 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
       ),
     );
   }
+  if (ending.admission) await quietly('release', () => deps.stores.admission.release(ending.admission!));
   if (run.target && (acted || ending.admission)) {
     await quietly('target state', async () => {
       const record = await withTargetState(

@@ -12,20 +12,26 @@ export function startHeartbeat(
 ) {
   const controller = new AbortController();
   let lost = false;
+  let lastRenewed = deps.now().getTime();
   const every = Math.max(100, Math.floor(deps.settings.lockTtlMs / 3));
+  const lose = (why: string) => {
+    if (lost) return;
+    lost = true;
+    deps.log.error({ runId: admission.runId, why }, 'lost the target lock: aborting the running step');
+    controller.abort(new Error(`lost the target lock: ${why}`));
+  };
   const timer = setInterval(() => {
-    deps.stores.admission
-      .renew({ ...admission, now: deps.now().getTime() })
-      .then(
-        (ok) => ok,
-        () => false,
-      )
-      .then((ok) => {
-        if (ok || lost) return;
-        lost = true;
-        deps.log.error({ runId: admission.runId }, 'lost the target lock: aborting the running step');
-        controller.abort(new Error('lost the target lock'));
-      });
+    const now = deps.now().getTime();
+    deps.stores.admission.renew({ ...admission, now }).then(
+      (ok) => {
+        if (ok) lastRenewed = now;
+        else lose('another holder has it (or it expired)');
+      },
+      // A Redis blip is not a lost lock while the lease still runs; a whole TTL without renewal is.
+      () => {
+        if (now - lastRenewed >= deps.settings.lockTtlMs) lose('no renewal for a whole lock TTL');
+      },
+    );
   }, every);
   timer.unref();
   return {

@@ -47,7 +47,12 @@ export function createHttpExecutor(deps: { fetch?: Fetch } = {}): Executors['htt
         }
         const cause = (err as { cause?: unknown }).cause;
         const detail = cause instanceof Error ? cause.message : errorMessage(err);
-        return { ok: false, output: '', errorCode: 'E_HTTP', error: `${action.method} ${url}: ${detail}` };
+        return {
+          ok: false,
+          output: '',
+          errorCode: 'E_HTTP',
+          error: `${action.method} ${redact(url)}: ${detail}`,
+        };
       }
       const ok =
         action.expect.length === 0
@@ -62,7 +67,7 @@ export function createHttpExecutor(deps: { fetch?: Fetch } = {}): Executors['htt
           ? {}
           : {
               errorCode: 'E_STATUS',
-              error: `${action.method} ${url} answered ${response.status}, expected ${expected}`,
+              error: `${action.method} ${redact(url)} answered ${response.status}, expected ${expected}`,
             }),
       };
     },
@@ -85,4 +90,12 @@ export function joinUrl(baseUrl: string, path: string): string | undefined {
   if (basePath !== '' && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))
     return undefined;
   return url.toString();
+}
+
+/** A URL fit for run records and logs: without user:password. */
+function redact(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
 }

@@ -41,7 +41,8 @@ export async function runLadder(
   for (let i = from; i < run.steps.length; i++) {
     const step = run.steps[i]!;
     const spec = specOf(runbook, step.name);
-    if (i > from && runbook.policy.onResolved === 'abort' && (await resolved(deps, run))) {
+    const abortable = runbook.on === 'firing' && runbook.policy.onResolved === 'abort';
+    if (i > from && abortable && (await resolved(deps, run))) {
       skipRest(run, 'aborted');
       return {
         status: 'skipped',

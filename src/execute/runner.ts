@@ -42,15 +42,14 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
   if (run.status === 'running') return resumeInterrupted(deps, run, runbook);
   if (!runbook)
     return done(
-      await finishRun(
-        deps,
-        run,
-        ending('failed', 'E_RUNBOOK_GONE', `runbook "${run.runbook}" is no longer loaded`),
-      ),
+      await finishRun(deps, run, {
+        ...ending('failed', 'E_RUNBOOK_GONE', `runbook "${run.runbook}" is no longer loaded`),
+        fromQueue: true,
+      }),
     );
   const dryRun = deps.settings.dryRun || runbook.dryRun;
   const now = deps.now().getTime();
-  if (!run.decisions?.length) await countAlertOnTarget(deps, run, now);
+  if (!run.decisions?.length && deps.inventory.has(run.target)) await countAlertOnTarget(deps, run, now);
   const owner = attemptOwner(run.id);
   const result = await gate(
     { run, runbook, now, owner, stores: deps.stores, settings: deps.settings, ...silencer(deps) },
@@ -68,6 +67,7 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
       await finishRun(deps, run, {
         ...ending('skipped', d.reason ?? 'refused', d.detail ?? ''),
         escalate: result.escalate,
+        fromQueue: true,
       }),
     );
   }
@@ -82,6 +82,7 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
     fence: result.fence,
     group: groupOf(result.admission),
   });
+  await deps.store.save(run);
   return done(await act(deps, run, runbook, result.admission, { dryRun, trial: result.trial }));
 }
 
@@ -98,11 +99,16 @@ async function act(
     return finishRun(deps, run, {
       ...ending('failed', 'E_UNKNOWN_TARGET', `target "${run.target}" is not in the inventory`),
       ...base,
+      escalate: true,
     });
   if (mode.from === undefined) {
     const prepared = await prepareSteps(deps, run, runbook);
     if (!prepared.ok)
-      return finishRun(deps, run, { ...ending('failed', prepared.code, prepared.message), ...base });
+      return finishRun(deps, run, {
+        ...ending('failed', prepared.code, prepared.message),
+        ...base,
+        escalate: true,
+      });
   }
   if (mode.dryRun) {
     for (const step of run.steps) Object.assign(step, { status: 'skipped', skippedBecause: 'dry_run' });
@@ -197,7 +203,7 @@ async function resumeInterrupted(
       });
     return ending('unknown', 'E_INTERRUPTED', `interrupted during step "${step?.name ?? '?'}": ${why}`);
   };
-  if (runbook?.policy.onResolved === 'abort' && (await isResolved(deps, run))) {
+  if (runbook?.on === 'firing' && runbook.policy.onResolved === 'abort' && (await isResolved(deps, run))) {
     return done(
       await finishRun(deps, run, {
         ...interrupted('the alert has resolved since, so it is not retried'),

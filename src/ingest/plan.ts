@@ -11,6 +11,8 @@ export interface Candidate {
   readonly alert: Alert;
   /** The rendered target, or why it could not be rendered (the run is then recorded as failed). */
   readonly target: { ok: true; name: string } | { ok: false; code: string; message: string };
+  /** For a re-run of an occurrence: the id of its first run. */
+  readonly rerunOf?: string;
 }
 
 /** Decides, without I/O, which runs a notification's alerts call for. */

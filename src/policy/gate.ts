@@ -15,8 +15,9 @@ export type GateResult =
 
 /**
  * The policy pipeline between "an alert matched" and "a step runs". Cheap checks first (nothing is
- * taken), then the places the run must hold (it may wait for them), then the breaker's permission and
- * the rate windows, which count the run: a refusal after admission gives the places back.
+ * taken), then the places the run must hold (it may wait for them), then, holding them, the cooldown
+ * again, the rate windows (which count the run) and the breaker's permission (a half-open breaker's
+ * single trial): a refusal after admission gives the places back.
  */
 export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResult> {
   const decisions: Decision[] = [];
@@ -24,7 +25,11 @@ export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResu
     kind: 'stop',
     decisions,
     decision: o.decision,
-    escalate: o.decision.reason !== undefined && ESCALATING.has(o.decision.reason),
+    // A re-run refused by the cooldown is the policy working as meant: the occurrence just had a run.
+    escalate:
+      o.decision.reason !== undefined &&
+      ESCALATING.has(o.decision.reason) &&
+      !(o.decision.reason === 'cooldown' && ctx.run.rerunOf),
   });
   for (const stage of [resolvedStage, pauseStage, breakerStage, cooldownStage]) {
     const outcome = await stage(ctx);
@@ -37,12 +42,12 @@ export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResu
     return { kind: 'wait', decisions, retryAt: admission.outcome.retryAt };
   if (admission.outcome.kind === 'stop' || admission.fence === undefined) return stopped(admission.outcome);
   const release = () => ctx.stores.admission.release(admission.request);
-  const breaker = await admitBreaker(ctx);
-  // The breaker's plain "allow" was recorded above; record this one when it says more: a trial, a refusal.
-  if (breaker.trial || breaker.outcome.kind === 'stop') decisions.push(breaker.outcome.decision);
-  if (breaker.outcome.kind === 'stop') {
+  // Checked again holding the lock: a run that ended just now (and started a cooldown) released it.
+  const cooldown = await cooldownStage(ctx);
+  if (cooldown.kind === 'stop') {
+    decisions.push(cooldown.decision);
     await release();
-    return stopped(breaker.outcome);
+    return stopped(cooldown);
   }
   // A dry run must not use up the real runs' windows.
   const rate = dryRun ? pass('rate_limit', ctx.now, 'dry run: not counted') : await rateLimitStage(ctx);
@@ -50,6 +55,15 @@ export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResu
   if (rate.kind === 'stop') {
     await release();
     return stopped(rate);
+  }
+  // Last, so a half-open breaker's only trial is not spent on a run refused for another reason; a dry
+  // run takes no trial at all.
+  const breaker = dryRun ? { outcome: pass('breaker', ctx.now), trial: false } : await admitBreaker(ctx);
+  // The breaker's plain "allow" was recorded above; record this one when it says more: a trial, a refusal.
+  if (breaker.trial || breaker.outcome.kind === 'stop') decisions.push(breaker.outcome.decision);
+  if (breaker.outcome.kind === 'stop') {
+    await release();
+    return stopped(breaker.outcome);
   }
   return {
     kind: 'go',

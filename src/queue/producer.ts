@@ -12,9 +12,14 @@ export interface RunJobData {
 
 export const RUN_QUEUE = 'runs';
 
-/** Job options: one attempt (re-running a step blindly is a policy decision, not a queue default). */
+/**
+ * Job options. A job is retried when processing threw (Redis away mid-run, say): the retry finds its
+ * run `queued` (gate again) or `running` (the interrupted path: an idempotent step once more, otherwise
+ * `unknown`), so a step is never re-run blindly.
+ */
 const JOB_OPTIONS = {
-  attempts: 1,
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
@@ -88,12 +93,26 @@ function rerunsOf(
     const { rerun, cooldownMs } = c.runbook.policy;
     if (rerun !== 'afterCooldown' || cooldownMs <= 0 || !ended.has(outcomes[i] ?? '')) return [];
     const period = Math.floor(Date.parse(receivedAt) / cooldownMs);
-    return [{ ...c, runId: runId(c.runbook.name, c.alert.fingerprint, `${c.alert.startsAt}#${period}`) }];
+    return [
+      {
+        ...c,
+        rerunOf: c.runId,
+        runId: runId(c.runbook.name, c.alert.fingerprint, `${c.alert.startsAt}#${period}`),
+      },
+    ];
   });
 }
 
 function newRecord(c: Candidate, source: NotificationSource, receivedAt: string): RunRecord {
-  const base = { id: c.runId, runbook: c.runbook.name, alert: c.alert, source, receivedAt, steps: [] };
+  const base = {
+    id: c.runId,
+    runbook: c.runbook.name,
+    alert: c.alert,
+    source,
+    receivedAt,
+    steps: [],
+    ...(c.rerunOf ? { rerunOf: c.rerunOf } : {}),
+  };
   if (c.target.ok) return { ...base, target: c.target.name, status: 'queued' };
   // A target that cannot be rendered fails the run at once: recorded, never silently dropped.
   return {

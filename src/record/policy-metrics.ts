@@ -1,6 +1,6 @@
 import { policyKeys } from '../policy/keys.ts';
 import type { PolicyStores } from '../policy/types.ts';
-import type { Runbook } from '../types.ts';
+import type { Inventory, Runbook } from '../types.ts';
 import type { Metrics } from './metrics.ts';
 
 const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
@@ -14,6 +14,7 @@ export async function collectPolicyMetrics(
   metrics: Metrics,
   stores: PolicyStores,
   runbooks: readonly Runbook[],
+  inventory: Inventory,
   now: number,
 ) {
   for (const rb of runbooks) {
@@ -22,6 +23,8 @@ export async function collectPolicyMetrics(
   }
   metrics.targetState.reset();
   for (const [target, record] of await stores.targets.all()) {
+    // Only inventory targets: an alert's label alone must not add series (pod IPs would be unbounded).
+    if (!inventory.has(target)) continue;
     for (const s of TARGET_STATES) metrics.targetState.labels(target, s).set(s === record.state ? 1 : 0);
   }
   metrics.stepSuccessRatio.reset();

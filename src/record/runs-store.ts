@@ -37,7 +37,7 @@ export interface RunStore {
   list(filter: RunFilter): Promise<{ runs: RunRecord[]; nextOffset?: number }>;
   /** Ends runs that are still `queued` (not started) as skipped with a reason; returns the ones it ended. */
   cancelQueued(ids: readonly string[], reason: string, message: string, at: string): Promise<RunRecord[]>;
-  /** Writes a run that is still waiting; false (and nothing written) if it is no longer queued. */
+  /** Writes a run (waiting, or ending without having started) only while it is still queued; false otherwise. */
   saveIfQueued(run: RunRecord): Promise<boolean>;
 }
 
@@ -57,8 +57,14 @@ for i = 3, #ARGV, 4 do
 end
 local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
 if excess > 0 then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, excess - 1)) do redis.call('DEL', ARGV[1] .. id) end
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+  -- Oldest first, and only runs that have ended: a queued or running run is never dropped.
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, excess - 1)) do
+    local status = redis.call('HGET', ARGV[1] .. id, 'status')
+    if status ~= 'queued' and status ~= 'running' then
+      redis.call('DEL', ARGV[1] .. id)
+      redis.call('ZREM', KEYS[1], id)
+    end
+  end
 end
 return out`;
 
@@ -140,8 +146,11 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       }
     },
     async get(id) {
-      const doc = await redis.hget(runKey(id), 'doc');
-      return doc === null ? undefined : (JSON.parse(doc) as RunRecord);
+      const [status, doc] = await redis.hmget(runKey(id), 'status', 'doc');
+      if (!doc) return undefined;
+      // CLAIM changes the status field alone; the hash's status is the truth.
+      const run = JSON.parse(doc) as RunRecord;
+      return status ? { ...run, status: status as RunStatus } : run;
     },
     list: (filter) => listRuns(redis, indexKey, runKey, filter),
     async assertCurrent(run) {
@@ -155,7 +164,9 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       }
     },
     async saveIfQueued(run) {
-      return (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), 'queued', JSON.stringify(run))) === 1;
+      return (
+        (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), run.status, JSON.stringify(run))) === 1
+      );
     },
     async cancelQueued(ids, reason, message, at) {
       if (ids.length === 0) return [];

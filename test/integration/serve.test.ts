@@ -86,6 +86,22 @@ describe('remediator serve', () => {
     expect(existsSync(`/proc/${redisPid}`)).toBe(false);
   });
 
+  it("refuses a data directory a running instance owns (it would stop that instance's Redis)", async () => {
+    const data = await mkdtemp(join(tmpdir(), 'remediator-data-'));
+    cleanups.push(() => rm(data, { recursive: true, force: true }));
+    const port = await freePort();
+    const first = remediator(['serve'], { REMEDIATOR_PORT: String(port), REMEDIATOR_DATA_DIR: data });
+    await until('readyz', async () =>
+      (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined,
+    );
+    const second = remediator(['serve'], { REMEDIATOR_PORT: '0', REMEDIATOR_DATA_DIR: data });
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`in use by remediator process ${first.child.pid}`);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+
   it('exits with a hint when redis-server is not installed and REDIS_URL is unset', async () => {
     const data = await mkdtemp(join(tmpdir(), 'remediator-data-'));
     cleanups.push(() => rm(data, { recursive: true, force: true }));
