@@ -1,16 +1,9 @@
-import { errorCode, errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
 import { occurrenceId } from '../ingest/occurrence.ts';
-import type {
-  RenderedAction,
-  Runbook,
-  RunRecord,
-  StepRecord,
-  StepResult,
-  StepSpec,
-  Target,
-} from '../types.ts';
+import type { Runbook, RunRecord, StepRecord, StepSpec, Target } from '../types.ts';
 import type { VerifySpec } from '../verify/types.ts';
-import { renderAction, runContext } from './render-run.ts';
+import { runContext } from './render-run.ts';
+import { execute, outcomeFields } from './step-exec.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
 export interface LadderResult {
@@ -124,42 +117,6 @@ async function runStep(
   return result.ok;
 }
 
-function outcomeFields(result: StepResult) {
-  return {
-    output: result.output,
-    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
-    ...(result.httpStatus === undefined ? {} : { httpStatus: result.httpStatus }),
-    ...(result.ok ? {} : { errorCode: result.errorCode ?? 'E_INTERNAL', error: result.error ?? 'failed' }),
-  };
-}
-
-export async function execute(
-  deps: RunnerDeps,
-  action: RenderedAction,
-  target: Target,
-  signal?: AbortSignal,
-): Promise<StepResult> {
-  try {
-    if (action.kind === 'ssh') {
-      if (!target.ssh) return missingSection(target, 'ssh');
-      return await deps.executors.ssh.run(target.ssh, action, signal);
-    }
-    if (!target.http) return missingSection(target, 'http');
-    return await deps.executors.http.run(target.http, action, signal);
-  } catch (err) {
-    return { ok: false, output: '', errorCode: errorCode(err), error: errorMessage(err) };
-  }
-}
-
-function missingSection(target: Target, kind: 'ssh' | 'http'): StepResult {
-  return {
-    ok: false,
-    output: '',
-    errorCode: 'E_NO_EXECUTOR',
-    error: `target "${target.name}" has no ${kind} section in the inventory`,
-  };
-}
-
 async function verifyStep(
   deps: RunnerDeps,
   run: RunRecord,
@@ -202,41 +159,6 @@ async function verifyStep(
     'verification ended',
   );
   return { kind: v.kind, ok: result.ok, detail: result.detail, elapsedMs: result.elapsedMs };
-}
-
-/**
- * Reverses what the run did, newest first: after a failure, every completed step's undo; after
- * success, only the undos marked `when: always` (e.g. undrain once the instance is healthy again).
- */
-export async function undoSteps(
-  deps: RunnerDeps,
-  run: RunRecord,
-  runbook: Runbook,
-  target: Target,
-  outcome: 'success' | 'failure',
-) {
-  const context = runContext(runbook, run.alert, run.target);
-  for (const step of [...run.steps].reverse()) {
-    const undo = specOf(runbook, step.name).undo;
-    if (!undo || step.status !== 'succeeded' || step.undo) continue;
-    if (outcome === 'success' && undo.when !== 'always') continue;
-    let action: RenderedAction;
-    try {
-      action = renderAction({ name: `${step.name}.undo`, action: undo.action, idempotent: false }, context);
-    } catch (err) {
-      step.undo = {
-        status: 'failed',
-        action: { kind: 'ssh', argv: [], timeoutMs: 0 },
-        errorCode: errorCode(err),
-        error: errorMessage(err),
-      };
-      continue;
-    }
-    const result = await execute(deps, action, target);
-    step.undo = { status: result.ok ? 'succeeded' : 'failed', action, ...outcomeFields(result) };
-    await deps.store.save(run);
-    deps.log.info({ runId: run.id, step: step.name, ok: result.ok }, 'undo ended');
-  }
 }
 
 function specOf(runbook: Runbook, name: string): StepSpec {

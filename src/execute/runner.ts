@@ -1,21 +1,30 @@
 import { errorCode, errorMessage, RemediatorError } from '../errors.ts';
 import { admissionRequest, attemptOwner, nextPoll } from '../policy/admission-stage.ts';
-import { occurrenceId } from '../ingest/occurrence.ts';
 import { gate } from '../policy/gate.ts';
 import { withTargetState } from '../policy/target-state-update.ts';
-import type { Decision } from '../policy/types.ts';
 import type { AdmissionRequest } from '../stores/types.ts';
 import type { RenderedAction, Runbook, RunRecord } from '../types.ts';
-import { finishRun, type Ending } from './finish.ts';
+import { finishRun } from './finish.ts';
 import { startHeartbeat } from './heartbeat.ts';
-import { runLadder, undoSteps } from './ladder.ts';
+import { runLadder } from './ladder.ts';
+import { undoSteps } from './undo.ts';
+import {
+  countAlertOnTarget,
+  done,
+  ending,
+  groupOf,
+  isResolved,
+  recordDecisions,
+  silencer,
+  type RunOutcome,
+} from './run-helpers.ts';
 import { orderSteps } from './order-steps.ts';
 import { renderSteps } from './render-run.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
 export type { RunnerDeps } from './runner-deps.ts';
 
-export type RunOutcome = { kind: 'done'; run?: RunRecord } | { kind: 'wait'; retryAt: number };
+export type { RunOutcome } from './run-helpers.ts';
 
 /**
  * Takes one run through the policy gate and, if allowed, through its steps. Returns `wait` when the
@@ -222,52 +231,4 @@ async function resumeInterrupted(
   }
   const why = step?.idempotent ? 'already retried once' : 'not marked idempotent, so not run again';
   return done(await finishRun(deps, run, { ...interrupted(why), ...base }));
-}
-
-/** The first time a run reaches the gate, its firing alert starts counting on its target. */
-async function countAlertOnTarget(deps: RunnerDeps, run: RunRecord, now: number): Promise<void> {
-  const occurrence = occurrenceId(run.alert.fingerprint, run.alert.startsAt);
-  const event = async () => ({
-    kind: 'alert' as const,
-    firing: await deps.stores.targets.alert(run.target, occurrence, true),
-  });
-  await withTargetState(deps.stores.targets, run.target, event, now, deps.settings.stabilizeMs).catch(
-    (err: unknown) => deps.log.warn({ runId: run.id, err: errorMessage(err) }, 'target state not updated'),
-  );
-}
-
-async function isResolved(deps: RunnerDeps, run: RunRecord): Promise<boolean> {
-  const [resolved] = await deps.stores.occurrences.areResolved([
-    occurrenceId(run.alert.fingerprint, run.alert.startsAt),
-  ]);
-  return resolved === true;
-}
-
-function recordDecisions(run: RunRecord, decisions: readonly Decision[]): void {
-  const list = (run.decisions ??= []);
-  const before = list.length;
-  for (const d of decisions) {
-    // A waiting run passes the gate again and again: keep a decision only when it differs from what
-    // earlier passes recorded for its stage (within one pass, every decision is kept).
-    const last = list.slice(0, before).findLast((l) => l.stage === d.stage);
-    if (last && last.decision === d.decision && last.reason === d.reason && last.detail === d.detail)
-      continue;
-    list.push({ ...d });
-  }
-}
-
-function ending(status: Ending['status'], reason: string, message: string): Ending {
-  return { status, reason, message };
-}
-
-function done(run: RunRecord): RunOutcome {
-  return { kind: 'done', run };
-}
-
-function groupOf(admission: AdmissionRequest): string | undefined {
-  return admission.slots.find((s) => s.key.startsWith('group:'))?.key.slice('group:'.length);
-}
-
-function silencer(deps: RunnerDeps) {
-  return deps.silenced ? { silenced: deps.silenced } : {};
 }

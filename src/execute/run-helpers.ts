@@ -1,0 +1,58 @@
+import { errorMessage } from '../errors.ts';
+import { occurrenceId } from '../ingest/occurrence.ts';
+import { withTargetState } from '../policy/target-state-update.ts';
+import type { Decision } from '../policy/types.ts';
+import type { AdmissionRequest } from '../stores/types.ts';
+import type { RunRecord } from '../types.ts';
+import type { Ending } from './finish.ts';
+import type { RunnerDeps } from './runner-deps.ts';
+
+export type RunOutcome = { kind: 'done'; run?: RunRecord } | { kind: 'wait'; retryAt: number };
+
+/** The first time a run reaches the gate, its firing alert starts counting on its target. */
+export async function countAlertOnTarget(deps: RunnerDeps, run: RunRecord, now: number): Promise<void> {
+  const occurrence = occurrenceId(run.alert.fingerprint, run.alert.startsAt);
+  const event = async () => ({
+    kind: 'alert' as const,
+    firing: await deps.stores.targets.alert(run.target, occurrence, true),
+  });
+  await withTargetState(deps.stores.targets, run.target, event, now, deps.settings.stabilizeMs).catch(
+    (err: unknown) => deps.log.warn({ runId: run.id, err: errorMessage(err) }, 'target state not updated'),
+  );
+}
+
+export async function isResolved(deps: RunnerDeps, run: RunRecord): Promise<boolean> {
+  const [resolved] = await deps.stores.occurrences.areResolved([
+    occurrenceId(run.alert.fingerprint, run.alert.startsAt),
+  ]);
+  return resolved === true;
+}
+
+export function recordDecisions(run: RunRecord, decisions: readonly Decision[]): void {
+  const list = (run.decisions ??= []);
+  const before = list.length;
+  for (const d of decisions) {
+    // A waiting run passes the gate again and again: keep a decision only when it differs from what
+    // earlier passes recorded for its stage (within one pass, every decision is kept).
+    const last = list.slice(0, before).findLast((l) => l.stage === d.stage);
+    if (last && last.decision === d.decision && last.reason === d.reason && last.detail === d.detail)
+      continue;
+    list.push({ ...d });
+  }
+}
+
+export function ending(status: Ending['status'], reason: string, message: string): Ending {
+  return { status, reason, message };
+}
+
+export function done(run: RunRecord): RunOutcome {
+  return { kind: 'done', run };
+}
+
+export function groupOf(admission: AdmissionRequest): string | undefined {
+  return admission.slots.find((s) => s.key.startsWith('group:'))?.key.slice('group:'.length);
+}
+
+export function silencer(deps: RunnerDeps) {
+  return deps.silenced ? { silenced: deps.silenced } : {};
+}

@@ -1,0 +1,39 @@
+import { errorCode, errorMessage } from '../errors.ts';
+import type { RenderedAction, StepResult, Target } from '../types.ts';
+import type { RunnerDeps } from './runner-deps.ts';
+
+export function outcomeFields(result: StepResult) {
+  return {
+    output: result.output,
+    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+    ...(result.httpStatus === undefined ? {} : { httpStatus: result.httpStatus }),
+    ...(result.ok ? {} : { errorCode: result.errorCode ?? 'E_INTERNAL', error: result.error ?? 'failed' }),
+  };
+}
+
+export async function execute(
+  deps: RunnerDeps,
+  action: RenderedAction,
+  target: Target,
+  signal?: AbortSignal,
+): Promise<StepResult> {
+  try {
+    if (action.kind === 'ssh') {
+      if (!target.ssh) return missingSection(target, 'ssh');
+      return await deps.executors.ssh.run(target.ssh, action, signal);
+    }
+    if (!target.http) return missingSection(target, 'http');
+    return await deps.executors.http.run(target.http, action, signal);
+  } catch (err) {
+    return { ok: false, output: '', errorCode: errorCode(err), error: errorMessage(err) };
+  }
+}
+
+function missingSection(target: Target, kind: 'ssh' | 'http'): StepResult {
+  return {
+    ok: false,
+    output: '',
+    errorCode: 'E_NO_EXECUTOR',
+    error: `target "${target.name}" has no ${kind} section in the inventory`,
+  };
+}
