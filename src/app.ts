@@ -8,6 +8,7 @@ import type { Logger as PinoLogger } from 'pino';
 import sjson from 'secure-json-parse';
 import type { Registry } from 'prom-client';
 import { RemediatorError } from './errors.ts';
+import { registerDocs } from './http/docs.ts';
 import { healthRoutes } from './http/health.ts';
 import { metricsRoutes } from './http/metrics-route.ts';
 import { runsRoutes } from './http/runs.ts';
@@ -86,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .code(status)
       .send({ error: status >= 500 ? 'internal' : 'bad_request', code: error.code, message });
   });
+  // Before the routes: it collects them as they are added.
+  await registerDocs(app);
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, deps);
   if (deps.webhook) await app.register(webhookRoutes, deps);

@@ -86,6 +86,9 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
   }
   deps.metrics.runs.labels(run.runbook, ending.status).inc();
   if (ending.status !== 'succeeded') deps.metrics.runFailures.labels(run.runbook, ending.reason).inc();
+  const sinceAlertStart = (now - Date.parse(run.alert.startsAt)) / 1000; // NaN or < 0: clock skew, not counted
+  if (ending.status === 'succeeded' && sinceAlertStart >= 0)
+    deps.metrics.timeToRecovery.labels(run.runbook).observe(sinceAlertStart);
   for (const d of run.decisions ?? [])
     if (d.decision !== 'allow')
       deps.metrics.policyDecisions.labels(d.stage, d.decision, d.reason ?? '').inc();

@@ -4,9 +4,11 @@ import type { QueueState } from '../record/metrics.ts';
 
 const QUEUE_STATES: QueueState[] = ['waiting', 'active', 'delayed', 'failed'];
 
+const metricsSchema = { summary: 'Prometheus metrics (text format)', tags: ['ops'] };
+
 /** GET /metrics in Prometheus text format; queue depth is read from Redis at scrape time. */
 export async function metricsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/metrics', async (request, reply) => {
+  app.get('/metrics', { schema: metricsSchema }, async (request, reply) => {
     try {
       const counts = await deps.queueCounts();
       for (const state of QUEUE_STATES) deps.metrics.queueJobs.labels(state).set(counts[state] ?? 0);

@@ -6,6 +6,18 @@ import { operatorAuth } from './auth.ts';
 import { strictValidator } from './strict-validator.ts';
 import { withRedis } from './redis-guard.ts';
 
+const listSchema = {
+  summary: 'List pauses, active or expired',
+  tags: ['pauses'],
+  security: [{ bearer: [] }],
+};
+const expireSchema = {
+  summary: 'Expire a pause now',
+  tags: ['pauses'],
+  security: [{ bearer: [] }],
+  params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+};
+
 /**
  * Pauses, like Alertmanager silences but for remediation: `POST /api/v1/pauses` (matchers, duration
  * or expiresAt, comment), `GET /api/v1/pauses`, `DELETE /api/v1/pauses/:id` (expires it now).
@@ -17,6 +29,9 @@ export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise
   app.post<{ Body: PauseInput }>('/api/v1/pauses', {
     validatorCompiler: strictValidator,
     schema: {
+      summary: 'Pause remediation for alerts that match (like an Alertmanager silence)',
+      tags: ['pauses'],
+      security: [{ bearer: [] }],
       body: {
         type: 'object',
         additionalProperties: false,
@@ -43,16 +58,20 @@ export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise
       return reply.code(201).send(pause);
     },
   });
-  app.get('/api/v1/pauses', async () => {
+  app.get('/api/v1/pauses', { schema: listSchema }, async () => {
     const now = deps.now().getTime();
     const all = await withRedis(() => pauses.list());
     return { pauses: all.map((p) => ({ ...p, active: Date.parse(p.expiresAt) > now })) };
   });
-  app.delete<{ Params: { id: string } }>('/api/v1/pauses/:id', async (request, reply) => {
-    const ended = await withRedis(() => pauses.expire(request.params.id, deps.now().getTime()));
-    if (!ended)
-      return reply.code(404).send({ error: 'not_found', message: `no pause with id ${request.params.id}` });
-    request.log.info({ pause: request.params.id }, 'pause expired');
-    return reply.code(200).send({ id: request.params.id, expired: true });
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/pauses/:id',
+    { schema: expireSchema },
+    async (request, reply) => {
+      const ended = await withRedis(() => pauses.expire(request.params.id, deps.now().getTime()));
+      if (!ended)
+        return reply.code(404).send({ error: 'not_found', message: `no pause with id ${request.params.id}` });
+      request.log.info({ pause: request.params.id }, 'pause expired');
+      return reply.code(200).send({ id: request.params.id, expired: true });
+    },
+  );
 }

@@ -14,11 +14,21 @@ interface ListQuery {
   offset: number;
 }
 
+const runSchema = {
+  summary: 'One run by id',
+  tags: ['runs'],
+  security: [{ bearer: [] }],
+  params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+};
+
 /** The runs API: newest first, filtered and paged, and one run by id. Needs the operator token when set. */
 export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
   app.get<{ Querystring: ListQuery }>('/api/v1/runs', {
     schema: {
+      summary: 'List runs, newest first, filtered and paged',
+      tags: ['runs'],
+      security: [{ bearer: [] }],
       querystring: {
         type: 'object',
         additionalProperties: false,
@@ -33,7 +43,7 @@ export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     handler: async (request) => withRedis(() => deps.store.list(request.query)),
   });
-  app.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/runs/:id', { schema: runSchema }, async (request, reply) => {
     const run = await withRedis(() => deps.store.get(request.params.id));
     if (!run)
       return reply.code(404).send({ error: 'not_found', message: `no run with id ${request.params.id}` });
@@ -41,6 +51,9 @@ export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   });
   app.get<{ Querystring: { limit?: number } }>('/api/v1/events', {
     schema: {
+      summary: 'Recent audit events, newest first',
+      tags: ['runs'],
+      security: [{ bearer: [] }],
       querystring: {
         type: 'object',
         properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },

@@ -20,7 +20,12 @@ const RESULT_BY_CODE: Record<number, string> = { 202: 'accepted', 401: 'unauthor
 export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { metrics } = deps;
   app.post<{ Body: WebhookPayload }>('/hooks/alertmanager', {
-    schema: { body: webhookPayloadSchema },
+    schema: {
+      summary: 'Receive an Alertmanager notification (webhook payload version 4)',
+      tags: ['webhook'],
+      security: [{ bearer: [] }],
+      body: webhookPayloadSchema,
+    },
     validatorCompiler: strictValidator,
     bodyLimit: deps.settings.bodyLimit,
     onRequest: async (request, reply) => {

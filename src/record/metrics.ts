@@ -72,6 +72,13 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
+  const timeToRecovery = new Histogram({
+    name: 'remediator_time_to_recovery_seconds',
+    help: 'From the alert’s startsAt to the end of a run that succeeded (verified when it verifies), by runbook.',
+    labelNames: ['runbook'] as const,
+    buckets: [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
+    registers,
+  });
   const queueJobs = new Gauge({
     name: 'remediator_queue_jobs',
     help: 'Jobs in the run queue by state, read from Redis at scrape time.',
@@ -136,6 +143,7 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
   for (const rb of runbooks) {
     for (const outcome of ['queued', 'duplicate', 'failed']) alertsMatched.labels(rb.name, outcome).inc(0);
     for (const result of RUN_RESULTS) runs.labels(rb.name, result).inc(0);
+    timeToRecovery.zero({ runbook: rb.name });
     for (const step of rb.steps) {
       for (const result of STEP_RESULTS) steps.labels(rb.name, step.name, step.action.kind, result).inc(0);
     }
@@ -151,6 +159,7 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     steps,
     stepDuration,
     webhookDuration,
+    timeToRecovery,
     queueJobs,
     runbooksLoaded,
     policyDecisions,

@@ -1,0 +1,28 @@
+/**
+ * Runs the demo fleet until SIGTERM/SIGINT:
+ *
+ *   node --import tsx demo/supervisor.ts [demo/fleet.yaml] [--state-dir data/demo/run]
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_STATE_DIR, loadFleet } from './fleet.ts';
+import { startSupervisor } from './supervise.ts';
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { 'state-dir': { type: 'string', default: DEFAULT_STATE_DIR } },
+  });
+  const fleet = await loadFleet(positionals[0] ?? new URL('./fleet.yaml', import.meta.url).pathname);
+  const supervisor = startSupervisor({ fleet, stateDir: values['state-dir'] });
+  const stop = async () => {
+    await supervisor.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo supervisor: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
