@@ -24,9 +24,11 @@ export async function compileService(outDir: string): Promise<string> {
       ts.transpileModule(await readFile(file, 'utf8'), { compilerOptions: options }).outputText,
     );
   }
-  // Packages and the JSON schemas are found relative to the code, as in the checkout.
+  // Packages, the JSON schemas and package.json (for the version) are found relative to the code,
+  // as in the checkout.
   await symlink(join(REPO, 'node_modules'), join(outDir, 'node_modules'));
   await symlink(join(REPO, 'schema'), join(outDir, 'schema'));
+  await symlink(join(REPO, 'package.json'), join(outDir, 'package.json'));
   const entry = join(outDir, 'remediator.mjs');
   await writeFile(
     entry,
