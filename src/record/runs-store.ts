@@ -55,16 +55,16 @@ for i = 3, #ARGV, 4 do
     out[#out + 1] = 'new'
   end
 end
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+-- Trim from the index of ended runs only (a queued or running run is never dropped), oldest first,
+-- and at most a few more than this call added, so the work per call stays bounded.
+local excess = math.min(redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2]), #out + 16)
 if excess > 0 then
-  -- Oldest first, and only runs that have ended: a queued or running run is never dropped.
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, excess - 1)) do
-    local status = redis.call('HGET', ARGV[1] .. id, 'status')
-    if status ~= 'queued' and status ~= 'running' then
-      redis.call('DEL', ARGV[1] .. id)
-      redis.call('ZREM', KEYS[1], id)
-    end
+  local old = redis.call('ZRANGE', KEYS[2], 0, excess - 1)
+  for _, id in ipairs(old) do
+    redis.call('DEL', ARGV[1] .. id)
+    redis.call('ZREM', KEYS[1], id)
   end
+  if #old > 0 then redis.call('ZREM', KEYS[2], unpack(old)) end
 end
 return out`;
 
@@ -101,6 +101,13 @@ export interface RedisRunStoreOptions {
 export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions): RunStore {
   const runKey = (id: string) => `${options.prefix}run:${id}`;
   const indexKey = `${options.prefix}runs`;
+  // Ended runs, by arrival: what trimming may delete.
+  const endedKey = `${options.prefix}runs:ended`;
+  const noteEnded = async (run: RunRecord) => {
+    if (run.status !== 'queued' && run.status !== 'running') {
+      await redis.zadd(endedKey, Date.parse(run.receivedAt), run.id);
+    }
+  };
   const maxRuns = options.maxRuns ?? 10_000;
   return {
     async create(runs) {
@@ -109,8 +116,9 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       return (await evalScript(
         redis,
         CREATE,
-        1,
+        2,
         indexKey,
+        endedKey,
         `${options.prefix}run:`,
         maxRuns,
         ...args,
@@ -127,6 +135,7 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
     async save(run) {
       if (run.fence === undefined) {
         await redis.hset(runKey(run.id), 'status', run.status, 'doc', JSON.stringify(run));
+        await noteEnded(run);
         return;
       }
       const saved = await evalScript(
@@ -144,6 +153,7 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
           `run ${run.id}: a later attempt (newer fence than ${run.fence}) owns it now`,
         );
       }
+      await noteEnded(run);
     },
     async get(id) {
       const [status, doc] = await redis.hmget(runKey(id), 'status', 'doc');
@@ -164,9 +174,10 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       }
     },
     async saveIfQueued(run) {
-      return (
-        (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), run.status, JSON.stringify(run))) === 1
-      );
+      const saved =
+        (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), run.status, JSON.stringify(run))) === 1;
+      if (saved) await noteEnded(run);
+      return saved;
     },
     async cancelQueued(ids, reason, message, at) {
       if (ids.length === 0) return [];
@@ -182,6 +193,7 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
         )
           ended.push(next);
       }
+      for (const run of ended) await noteEnded(run);
       return ended;
     },
   };
