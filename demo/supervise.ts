@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FleetInstance } from './fleet.ts';
+import { stopProcess } from './stack/stop.ts';
 
 export interface SupervisorOptions {
   readonly fleet: readonly FleetInstance[];
@@ -68,17 +69,8 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     async stop() {
       stopping = true;
       for (const timer of timers) clearTimeout(timer);
-      await Promise.all([...children.values()].map(stopChild));
+      await Promise.all([...children.values()].map((child) => stopProcess(child)));
       log({ msg: 'supervisor stopped' });
     },
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }

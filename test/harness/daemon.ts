@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+import { stopProcess } from '../../demo/stack/stop.ts';
 
 export interface Daemon {
   /** `http://127.0.0.1:PORT` */
@@ -118,12 +119,5 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await stopProcess(child);
 }
 
-/** SIGTERM, then SIGKILL if the process has not exited after 5 s. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+// The demo's own (demo/stack/stop.ts): SIGTERM, then SIGKILL after 5 s.
+export { stopProcess };

@@ -5,13 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FleetInstance } from '../../demo/fleet.ts';
 import { renderHaproxyConfigFile } from '../../demo/haproxy.ts';
 import { stopProcess } from './daemon.ts';
 import { freePort } from './ports.ts';
+import { runtimeCommand } from '../../demo/stack/haproxy-socket.ts';
 
 export interface TestHaproxy {
   /** `http://127.0.0.1:PORT` of the frontend. */
@@ -74,16 +74,5 @@ export async function startHaproxy(
   return { url: `http://127.0.0.1:${port}`, socketPath, command, stop };
 }
 
-/** One command per connection (non-interactive mode): HAProxy answers and closes. */
-export function runtimeCommand(socketPath: string, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.setTimeout(5000, () => socket.destroy(new Error(`no answer to "${line}" on ${socketPath}`)));
-    socket.on('data', (text: string) => (answer += text));
-    socket.on('error', reject);
-    socket.on('end', () => resolve(answer));
-    socket.on('connect', () => socket.write(`${line}\n`));
-  });
-}
+// The runtime API client is the demo's own (demo/stack/haproxy-socket.ts).
+export { runtimeCommand };
