@@ -2,16 +2,15 @@
  * A real OpenSSH server for integration tests: its own temp dir, keys, config and loopback port, so
  * tests run in parallel and on a fresh CI machine with nothing but openssh-server installed.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { stopProcess } from './daemon.ts';
 import { freePort } from './ports.ts';
+import { generateKey, sshBanner as banner, sshdConfig } from '../../demo/stack/sshd-parts.ts';
 
 export interface Sshd {
   readonly port: number;
@@ -33,7 +32,6 @@ export interface Sshd {
 const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/sbin/sshd'];
 const READY_TIMEOUT_MS = 10_000;
 const STDERR_KEEP_CHARS = 8192;
-const run = promisify(execFile);
 
 /** sshd processes and dirs still alive, so a test that forgets stop() leaves nothing behind. */
 const live = new Map<ChildProcess, string>();
@@ -95,13 +93,6 @@ function lengthPrefixed(data: Buffer): Buffer {
   return Buffer.concat([length, data]);
 }
 
-/** Writes an ed25519 key pair without passphrase; returns the public key without its comment. */
-async function generateKey(path: string): Promise<string> {
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', path]);
-  const [type, base64] = (await readFile(`${path}.pub`, 'utf8')).trim().split(/\s+/);
-  return `${type} ${base64}`;
-}
-
 /** Root's sshd insists on its privilege separation dir, which a fresh container may lack. */
 async function ensurePrivsepDir(): Promise<void> {
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
@@ -134,31 +125,6 @@ async function listen(sshd: string, dir: string): Promise<{ child: ChildProcess;
   }
 }
 
-function sshdConfig(dir: string, port: number): string {
-  return [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey "${join(dir, 'ssh_host_ed25519_key')}"`,
-    `AuthorizedKeysFile "${join(dir, 'authorized_keys')}"`,
-    `PidFile "${join(dir, 'sshd.pid')}"`,
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    // The temp dir and keys belong to the test user, not to the login user's home layout.
-    'StrictModes no',
-    // CI runs as root; a key is the only way in.
-    'PermitRootLogin prohibit-password',
-    'AllowTcpForwarding no',
-    'X11Forwarding no',
-    'PrintMotd no',
-    'UseDNS no',
-    // Many tests connect at once; the default (10:30:100) would drop some of them during start-up.
-    'MaxStartups 100',
-    '',
-  ].join('\n');
-}
-
 /**
  * Ready means sshd wrote its pid file (it does so after binding) and the port answers with an SSH
  * banner: the pid file proves the listener is ours, the banner that it accepts connections.
@@ -187,25 +153,6 @@ async function waitReady(
     throw new Error(`sshd did not answer on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms:\n${stderr()}`);
   };
   await Promise.race([poll(), exited]);
-}
-
-/** The first line the server sends, or '' when the port refuses or stays silent. */
-function banner(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let received = '';
-    const done = () => {
-      socket.destroy();
-      resolve(received);
-    };
-    socket.setTimeout(1000, done);
-    socket.on('error', done);
-    socket.on('close', done);
-    socket.setEncoding('latin1').on('data', (text: string) => {
-      received += text;
-      if (received.includes('\n')) done();
-    });
-  });
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
