@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
 import { planRuns } from '../ingest/plan.ts';
-import { handleResolved } from '../ingest/resolved.ts';
+import { handleResolved, resolvedMatches } from '../ingest/resolved.ts';
 import { updateTargets } from '../ingest/targets.ts';
-import { RedisUnavailableError } from '../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { enqueueRuns } from '../queue/producer.ts';
 import { challenge, isAuthorized } from './auth.ts';
+import { withRedis } from './redis-guard.ts';
 import { strictValidator } from './strict-validator.ts';
 
 const RESULT_BY_CODE: Record<number, string> = { 202: 'accepted', 401: 'unauthorized', 503: 'unavailable' };
@@ -51,37 +51,30 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
           { groupKey: notification.source.groupKey, truncatedAlerts: notification.truncatedAlerts },
           'Alertmanager truncated this notification (max_alerts): the alerts left out were not seen',
         );
-        await deps.audit
-          .append({
+        await withRedis(() =>
+          deps.audit.append({
             type: 'alert:truncated',
             at: receivedAt,
             ...notification.source,
             count: notification.truncatedAlerts,
             received: notification.alerts.length,
-          })
-          .catch((err: unknown) => {
-            throw new RedisUnavailableError(err);
-          });
+          }),
+        );
       }
       const candidates = planRuns(notification.alerts, deps.index);
       const producer = deps.producer;
-      const cancelled = await handleResolved(
-        {
-          occurrences: deps.stores.occurrences,
-          store: producer.store,
-          queue: producer.queue,
-          metrics,
-          index: deps.index,
-        },
-        notification.alerts,
-        receivedAt,
-      ).catch((err: unknown) => {
-        throw new RedisUnavailableError(err);
-      });
+      const resolved = resolvedMatches(notification.alerts, deps.index);
+      const cancelled = await withRedis(() =>
+        handleResolved(
+          { occurrences: deps.stores.occurrences, store: producer.store, queue: producer.queue, metrics },
+          resolved,
+          receivedAt,
+        ),
+      );
       const result = await enqueueRuns(producer, notification.source, candidates, receivedAt);
       // Target states are for people, not for safety: updated after the answer, failures only logged.
-      void updateTargets(deps.stores.targets, notification.alerts, deps.index, deps.stabilizeMs).catch(
-        (err: unknown) => request.log.warn({ err: (err as Error).message }, 'target states not updated'),
+      void updateTargets(deps.stores.targets, resolved, deps.stabilizeMs).catch((err: unknown) =>
+        request.log.warn({ err: (err as Error).message }, 'target states not updated'),
       );
       // Most notifications match nothing (alerts no runbook is for): those are logged at debug level.
       request.log[candidates.length > 0 || cancelled > 0 ? 'info' : 'debug'](

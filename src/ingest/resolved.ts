@@ -3,9 +3,22 @@ import type { Metrics } from '../record/metrics.ts';
 import type { RunStore } from '../record/runs-store.ts';
 import type { RunbookIndex } from '../match/select.ts';
 import type { OccurrenceStore } from '../stores/types.ts';
-import type { Alert } from '../types.ts';
+import type { Alert, Runbook } from '../types.ts';
 import { occurrenceId } from './occurrence.ts';
 import { runId } from './run-id.ts';
+
+/** A resolved alert and the runbooks that act on it while it fires (its runs and targets). */
+export interface ResolvedMatch {
+  readonly alert: Alert;
+  readonly runbooks: readonly Runbook[];
+}
+
+/** The resolved alerts of a notification, each with the runbooks it had as a firing alert. */
+export function resolvedMatches(alerts: readonly Alert[], index: RunbookIndex): ResolvedMatch[] {
+  return alerts
+    .filter((a) => a.status === 'resolved')
+    .map((alert) => ({ alert, runbooks: index.select({ ...alert, status: 'firing' }) }));
+}
 
 /** How long remediator remembers that an occurrence resolved (a late `firing` copy then starts nothing). */
 export const RESOLVED_TTL_MS = 24 * 3600_000;
@@ -15,7 +28,6 @@ export interface ResolvedDeps {
   store: RunStore;
   queue: Queue;
   metrics: Metrics;
-  index: RunbookIndex;
 }
 
 /**
@@ -24,17 +36,16 @@ export interface ResolvedDeps {
  */
 export async function handleResolved(
   deps: ResolvedDeps,
-  alerts: readonly Alert[],
+  resolved: readonly ResolvedMatch[],
   at: string,
 ): Promise<number> {
-  const resolved = alerts.filter((a) => a.status === 'resolved');
   if (resolved.length === 0) return 0;
   await deps.occurrences.markResolved(
-    resolved.map((a) => occurrenceId(a.fingerprint, a.startsAt)),
+    resolved.map(({ alert: a }) => occurrenceId(a.fingerprint, a.startsAt)),
     RESOLVED_TTL_MS,
   );
-  const ids = resolved.flatMap((a) =>
-    deps.index.select({ ...a, status: 'firing' }).map((rb) => runId(rb.name, a.fingerprint, a.startsAt)),
+  const ids = resolved.flatMap(({ alert: a, runbooks }) =>
+    runbooks.map((rb) => runId(rb.name, a.fingerprint, a.startsAt)),
   );
   const cancelled = await deps.store.cancelQueued(
     ids,

@@ -1,9 +1,8 @@
 import { renderTarget } from '../execute/render-run.ts';
-import type { RunbookIndex } from '../match/select.ts';
 import { withTargetState } from '../policy/target-state-update.ts';
 import type { TargetStore } from '../stores/types.ts';
-import type { Alert } from '../types.ts';
 import { occurrenceId } from './occurrence.ts';
+import type { ResolvedMatch } from './resolved.ts';
 
 /**
  * Resolved alerts stop counting on their targets. (A firing alert is counted by the worker when its
@@ -12,15 +11,13 @@ import { occurrenceId } from './occurrence.ts';
  */
 export async function updateTargets(
   targets: TargetStore,
-  alerts: readonly Alert[],
-  index: RunbookIndex,
+  resolved: readonly ResolvedMatch[],
   stabilizeMs: number,
 ): Promise<void> {
   const events = new Map<string, { target: string; occurrence: string; firing: boolean }>();
-  for (const alert of alerts) {
-    if (alert.status !== 'resolved') continue;
+  for (const { alert, runbooks } of resolved) {
     const occurrence = occurrenceId(alert.fingerprint, alert.startsAt);
-    for (const runbook of index.select({ ...alert, status: 'firing' })) {
+    for (const runbook of runbooks) {
       try {
         const target = renderTarget(runbook, alert);
         events.set(`${target}\n${occurrence}`, { target, occurrence, firing: false });
