@@ -1,3 +1,4 @@
+import type { ApprovalRecord } from './policy/approval-types.ts';
 /** Shared shapes of the alert's path: Alert -> Runbook match -> Run -> StepRecord. */
 
 export type Labels = Readonly<Record<string, string>>;
@@ -192,7 +193,14 @@ export interface StepResult {
   readonly error?: string;
 }
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown' | 'skipped';
+export type RunStatus =
+  | 'queued'
+  | 'awaiting_approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'unknown'
+  | 'skipped';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface StepRecord {
@@ -249,6 +257,8 @@ export interface RunRecord {
   /** Target state when the run started and ended. */
   targetState?: { start?: string; end?: string };
   escalations?: Array<{ target: string; ok: boolean; status?: number; error?: string; attempts: number }>;
+  /** Approval requests, oldest first; the last one is the current. */
+  approvals?: ApprovalRecord[];
 }
 
 /** The logging surface modules use (fastify's pino logger fits it). */
