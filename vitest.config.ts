@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The chaos suite has its own config and command (npm run test:chaos), run by CI after this.
+    exclude: ['test/chaos/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start real servers; two cores are shared, so keep parallelism modest.

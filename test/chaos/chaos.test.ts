@@ -1,0 +1,57 @@
+/**
+ * The end-to-end chaos suite (issue #6): every scenario against one shared stack on loopback (the demo
+ * fleet, sshd, HAProxy, Prometheus on alert-rules/, two clustered Alertmanagers), each with its own
+ * Redis and remediator processes. `npm run test:chaos`; the table of timings is printed at the end
+ * (test/chaos/table-reporter.ts). Logs: test-artifacts/chaos/ (kept for failed scenarios; CHAOS_KEEP=1
+ * keeps everything).
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { ARTIFACTS } from './harness/paths.ts';
+import { KEEP, runScenario, type Scenario } from './harness/scenario.ts';
+import { startChaosStack, type ChaosStack } from './harness/stack.ts';
+import type { TimelineRow } from './harness/timeline.ts';
+import { cpuExhaustion } from './scenarios/03-cpu-exhaustion.ts';
+
+declare module 'vitest' {
+  interface TaskMeta {
+    chaos?: TimelineRow[];
+  }
+}
+
+const SCENARIOS: readonly Scenario[] = [cpuExhaustion];
+const ONLY = process.env['CHAOS_ONLY']?.split(',');
+
+let stack: ChaosStack | undefined;
+let failed = false;
+
+beforeAll(async () => {
+  await rm(ARTIFACTS, { recursive: true, force: true });
+  stack = await startChaosStack(join(ARTIFACTS, 'stack'));
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (!failed && !KEEP) await rm(join(ARTIFACTS, 'stack'), { recursive: true, force: true });
+}, 60_000);
+
+describe('chaos', () => {
+  for (const scenario of SCENARIOS) {
+    const skip = ONLY !== undefined && !ONLY.some((id) => scenario.id.startsWith(id));
+    it.skipIf(skip)(scenario.title, { timeout: scenario.timeoutMs }, async ({ task }) => {
+      const rows: TimelineRow[] = [];
+      try {
+        await runScenario(stack!, scenario, rows);
+        for (const row of rows) row.result = 'passed';
+      } catch (err) {
+        failed = true;
+        for (const row of rows) row.result = 'FAILED';
+        if (rows.length === 0) rows.push({ scenario: scenario.title, result: 'FAILED' });
+        throw err;
+      } finally {
+        task.meta.chaos = rows;
+      }
+    });
+  }
+});

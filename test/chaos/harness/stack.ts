@@ -1,0 +1,229 @@
+/**
+ * The stack every chaos scenario shares, on loopback and free ports, every process's output and
+ * config under test-artifacts/chaos/stack/: the demo fleet (supervisor), OpenSSH's sshd, HAProxy
+ * with its runtime API, Prometheus evaluating the project's alert-rules/, two clustered
+ * Alertmanagers (the project's alertmanager.yml) delivering to remediator's fixed webhook port, and a
+ * receiver for escalations. Scenarios bring their own Redis and remediator processes.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { FleetInstance } from '../../../demo/fleet.ts';
+import { renderHaproxyConfigFile } from '../../../demo/haproxy.ts';
+import type { ServiceName } from '../../../demo/server.ts';
+import { alertmanagerConfig } from '../../../demo/stack/configs.ts';
+import { runtimeCommand } from '../../../demo/stack/haproxy-socket.ts';
+import { startDemoSshd } from '../../../demo/stack/sshd.ts';
+import { freePort } from '../../harness/ports.ts';
+import { startRoutedHttp, type RoutedHttp } from '../../harness/routed-http.ts';
+import { startAlertmanagerPair, type AlertmanagerPair } from './alertmanagers.ts';
+import { ROOT } from './paths.ts';
+import { answers200, startProc, type Proc } from './proc.ts';
+
+export interface ChaosStack {
+  readonly dir: string;
+  /** Where the fleet's instances keep pid files (and `instances`, name -> number). */
+  readonly stateDir: string;
+  readonly fleet: readonly FleetInstance[];
+  /** The port Alertmanager delivers to: the scenario's webhook-serving remediator listens here. */
+  readonly remediatorPort: number;
+  readonly remediatorUrl: string;
+  /** The bearer token Alertmanager sends (REMEDIATOR_WEBHOOK_TOKEN_FILE). */
+  readonly tokenFile: string;
+  readonly token: string;
+  readonly inventoryFile: string;
+  readonly prometheusUrl: string;
+  readonly alertmanagers: AlertmanagerPair;
+  readonly haproxy: { readonly socketPath: string; command(line: string): Promise<string> };
+  readonly sshd: { readonly port: number; readonly user: string; readonly keyFile: string; readonly hostKey: string };
+  /** Records every escalation remediator sends (POST /escalate). */
+  readonly pager: RoutedHttp;
+  readonly pagerUrl: string;
+  /** Every log file of the stack's processes. */
+  readonly logFiles: () => string[];
+  stop(): Promise<void>;
+}
+
+/** Three instances of each demo service; scenarios pick theirs by name. */
+const SERVICES: readonly ServiceName[] = ['user-service', 'order-service', 'payment-service'];
+const PER_SERVICE = 3;
+
+/** `user-1:8080`: what Prometheus' `instance` label, HAProxy's server and the inventory call it. */
+export function instanceName(service: ServiceName, n: number): string {
+  return `${service.replace(/-service$/, '')}-${n}:8080`;
+}
+
+export async function startChaosStack(dir: string): Promise<ChaosStack> {
+  const procs: Proc[] = [];
+  const stoppers: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
+  };
+  try {
+    return await build(dir, procs, stoppers, stop);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function build(
+  dir: string,
+  procs: Proc[],
+  stoppers: Array<() => Promise<unknown>>,
+  stop: () => Promise<void>,
+): Promise<ChaosStack> {
+  const stateDir = join(dir, 'run');
+  await mkdir(stateDir, { recursive: true });
+  const remediatorPort = await freePort();
+  const remember = (proc: Proc) => {
+    procs.push(proc);
+    stoppers.push(() => proc.stop());
+    return proc;
+  };
+
+  const fleet: FleetInstance[] = [];
+  for (const service of SERVICES) {
+    for (let n = 1; n <= PER_SERVICE; n++)
+      fleet.push({ service, instance: n, port: await freePort(), name: instanceName(service, n) });
+  }
+  const fleetFile = join(dir, 'fleet.yaml');
+  await writeFile(fleetFile, stringify(fleet.map((item) => ({ ...item }))));
+  // Lines `<service> <name> <n>`: how the demo's restart-by-name script (and the chaos runbooks) find
+  // an instance's pid file.
+  await writeFile(join(stateDir, 'instances'), fleet.map((i) => `${i.service} ${i.name} ${i.instance}\n`).join(''));
+  remember(
+    await startProc({
+      name: 'fleet',
+      command: process.execPath,
+      args: ['--import', 'tsx', join(ROOT, 'demo/supervisor.ts'), fleetFile, '--state-dir', stateDir],
+      cwd: ROOT,
+      logFile: join(dir, 'fleet.log'),
+      ready: async () =>
+        (await Promise.all(fleet.map((i) => answers200(`http://127.0.0.1:${i.port}/healthz`)))).every(Boolean),
+      readyTimeoutMs: 60_000,
+    }),
+  );
+
+  const sshd = await startDemoSshd(join(dir, 'sshd'), await freePort(), join(dir, 'sshd.log'));
+  stoppers.push(() => sshd.process.stop());
+
+  const socketPath = join(dir, 'haproxy.sock');
+  const haproxyCfg = join(dir, 'haproxy.cfg');
+  await writeFile(
+    haproxyCfg,
+    await renderHaproxyConfigFile({ fleet, frontendPort: await freePort(), socketPath, checkIntervalMs: 500 }),
+  );
+  remember(
+    await startProc({
+      name: 'haproxy',
+      command: 'haproxy',
+      args: ['-db', '-f', haproxyCfg],
+      logFile: join(dir, 'haproxy.log'),
+      ready: async () => (await runtimeCommand(socketPath, 'show info')).includes('Name: HAProxy'),
+    }),
+  );
+
+  const token = randomBytes(24).toString('hex');
+  const tokenFile = join(dir, 'webhook-token');
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  const inventoryFile = join(dir, 'inventory.yaml');
+  await writeFile(inventoryFile, inventoryYaml(fleet, sshd));
+
+  const pager = await startRoutedHttp();
+  pager.route('POST', '/escalate', { status: 200, body: 'ok' });
+  stoppers.push(() => pager.stop());
+
+  const alertmanagers = await startAlertmanagerPair(
+    join(dir, 'alertmanager'),
+    await alertmanagerConfig(remediatorPort, tokenFile),
+  );
+  stoppers.push(() => alertmanagers.stop());
+
+  const prometheusPort = await freePort();
+  const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+  const promDir = join(dir, 'prometheus');
+  await mkdir(promDir, { recursive: true });
+  const promConfig = join(promDir, 'prometheus.yml');
+  await writeFile(promConfig, prometheusYaml(fleet, [alertmanagers.a.url, alertmanagers.b.url], remediatorPort));
+  remember(
+    await startProc({
+      name: 'prometheus',
+      command: '/usr/bin/prometheus',
+      args: [
+        `--config.file=${promConfig}`,
+        `--storage.tsdb.path=${join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${prometheusPort}`,
+        `--web.external-url=${prometheusUrl}`,
+        // Firing alerts are sent again every second (1 m by default), so a restarted Alertmanager
+        // or a healed partition learns them at once.
+        '--rules.alert.resend-delay=1s',
+        '--log.level=info',
+      ],
+      logFile: join(dir, 'prometheus.log'),
+      ready: () => answers200(`${prometheusUrl}/-/ready`),
+    }),
+  );
+
+  return {
+    dir,
+    stateDir,
+    fleet,
+    remediatorPort,
+    remediatorUrl: `http://127.0.0.1:${remediatorPort}`,
+    tokenFile,
+    token,
+    inventoryFile,
+    prometheusUrl,
+    alertmanagers,
+    haproxy: { socketPath, command: (line) => runtimeCommand(socketPath, line) },
+    sshd,
+    pager,
+    pagerUrl: `${pager.baseUrl}/escalate`,
+    logFiles: () => [
+      ...procs.map((p) => p.logFile),
+      sshd.process.logFile,
+      alertmanagers.a.proc.logFile,
+      alertmanagers.b.proc.logFile,
+    ],
+    stop,
+  };
+}
+
+/**
+ * Scrapes every instance every second with the labels the project's alert rules and the demo
+ * runbooks use (`instance` = its name, `service`, and `n`, the instance number), evaluates
+ * alert-rules/ every second and sends alerts to both Alertmanagers.
+ */
+function prometheusYaml(fleet: readonly FleetInstance[], alertmanagers: readonly string[], remediatorPort: number) {
+  return stringify({
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    rule_files: [join(ROOT, 'alert-rules/demo.yml'), join(ROOT, 'alert-rules/remediator.yml')],
+    alerting: {
+      alertmanagers: [{ static_configs: [{ targets: alertmanagers.map((url) => new URL(url).host) }] }],
+    },
+    scrape_configs: [
+      {
+        job_name: 'demo',
+        static_configs: fleet.map((item) => ({
+          targets: [`127.0.0.1:${item.port}`],
+          labels: { instance: item.name, service: item.service, n: String(item.instance) },
+        })),
+      },
+      { job_name: 'remediator', static_configs: [{ targets: [`127.0.0.1:${remediatorPort}`] }] },
+    ],
+  });
+}
+
+/** Every fleet instance by name: SSH to the loopback sshd, HTTP to the instance's admin API. */
+function inventoryYaml(
+  fleet: readonly FleetInstance[],
+  ssh: { port: number; user: string; keyFile: string; hostKey: string },
+): string {
+  const targets = Object.fromEntries(
+    fleet.map((item) => [item.name, { ssh: { host: '127.0.0.1' }, http: { baseUrl: `http://127.0.0.1:${item.port}` } }]),
+  );
+  const defaults = { ssh: { port: ssh.port, user: ssh.user, key: ssh.keyFile, hostKey: ssh.hostKey } };
+  return `# Generated by test/chaos/harness/stack.ts\n${stringify({ defaults, targets })}`;
+}

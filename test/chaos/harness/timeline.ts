@@ -1,0 +1,78 @@
+/**
+ * One line of the chaos suite's table: when a fault was injected and when each stage of its recovery
+ * happened, from the run record remediator kept (Prometheus' own firing time is the alert's
+ * `startsAt`; remediator's arrival time, step start and verification are in the record).
+ */
+import type { RunRecord } from '../../../src/types.ts';
+
+export interface TimelineRow {
+  readonly scenario: string;
+  /** What the row measures, when a scenario has several. */
+  readonly what?: string;
+  readonly faultAt?: number;
+  readonly firingAt?: number;
+  readonly deliveredAt?: number;
+  readonly stepStartedAt?: number;
+  readonly verifiedAt?: number;
+  /** `passed`, `FAILED`. */
+  result?: string;
+}
+
+const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
+
+/** The row for `run`, healing a fault injected at `faultAt`. */
+export function rowFromRun(scenario: string, what: string, faultAt: number, run: RunRecord): TimelineRow {
+  const started = run.steps.find((s) => s.startedAt !== undefined);
+  const verifiedStep = run.steps.find((s) => s.verify?.ok);
+  const verifiedAt =
+    verifiedStep?.finishedAt !== undefined
+      ? Date.parse(verifiedStep.finishedAt) + (verifiedStep.verify?.elapsedMs ?? 0)
+      : run.status === 'succeeded'
+        ? ms(run.finishedAt)
+        : undefined;
+  return {
+    scenario,
+    what,
+    faultAt,
+    firingAt: ms(run.alert.startsAt),
+    deliveredAt: ms(run.receivedAt),
+    stepStartedAt: ms(started?.startedAt),
+    verifiedAt,
+  };
+}
+
+const HEAD = [
+  'scenario',
+  'fault injected at',
+  'alert firing at',
+  'delivered at',
+  'step started at',
+  'verified at',
+  'time to recovery',
+  'remediator (delivery -> step)',
+  'result',
+];
+
+/** A plain-text table; times after the fault are `+s` from it, so rows read left to right. */
+export function formatTable(rows: readonly TimelineRow[]): string {
+  const seconds = (from: number | undefined, to: number | undefined) =>
+    from === undefined || to === undefined ? '-' : `${((to - from) / 1000).toFixed(1)} s`;
+  const after = (t: number | undefined, fault: number | undefined) =>
+    t === undefined || fault === undefined ? '-' : `+${((t - fault) / 1000).toFixed(1)} s`;
+  const body = rows.map((r) => [
+    r.what ? `${r.scenario}: ${r.what}` : r.scenario,
+    r.faultAt === undefined ? '-' : new Date(r.faultAt).toISOString().slice(11, 21),
+    after(r.firingAt, r.faultAt),
+    after(r.deliveredAt, r.faultAt),
+    after(r.stepStartedAt, r.faultAt),
+    after(r.verifiedAt, r.faultAt),
+    seconds(r.faultAt, r.verifiedAt),
+    r.deliveredAt === undefined || r.stepStartedAt === undefined
+      ? '-'
+      : `${r.stepStartedAt - r.deliveredAt} ms`,
+    r.result ?? '-',
+  ]);
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(HEAD), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
