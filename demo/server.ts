@@ -131,7 +131,10 @@ function postRoutes(sim: Sim): Record<string, Handler> {
   return {
     '/fault/memory-leak': (body) => {
       const mib = optionalNumber(body, 'mibPerSecond', 0.001, 1024);
+      const releasable = body['releasable'] ?? true;
+      if (typeof releasable !== 'boolean') throw new HttpError(400, '"releasable" must be true or false');
       sim.faults.leakBytesPerSecond = mib === undefined ? DEFAULT_LEAK_BYTES_PER_SECOND : mib * MIB;
+      sim.faults.leakReleasable = releasable;
     },
     '/fault/error-spike': (body) => {
       sim.faults.errorRatio = optionalNumber(body, 'ratio', 0.01, 1) ?? 0.5;

@@ -19,6 +19,8 @@ const BURN_CPU = 0.95;
 export interface Faults {
   /** Leak growth in bytes/s; 0 = no leak. */
   leakBytesPerSecond: number;
+  /** Whether /admin/release-memory can free what the leak holds (false: only a restart can). */
+  leakReleasable: boolean;
   /** Share of requests answered 500 (0..1); 0 = no error spike. */
   errorRatio: number;
   cpuBurn: boolean;
@@ -32,7 +34,13 @@ export interface Counts {
 }
 
 export class Sim {
-  readonly faults: Faults = { leakBytesPerSecond: 0, errorRatio: 0, cpuBurn: false, hung: false };
+  readonly faults: Faults = {
+    leakBytesPerSecond: 0,
+    leakReleasable: true,
+    errorRatio: 0,
+    cpuBurn: false,
+    hung: false,
+  };
   /** Bytes held by the leak (on top of BASE_MEMORY_BYTES). */
   leakedBytes = 0;
   poolSize = DEFAULT_POOL_SIZE;
@@ -91,15 +99,25 @@ export class Sim {
     this.stuckConnections = this.poolSize;
   }
 
-  /** Frees what the leak holds; the leak itself goes on (only a restart or /fault/clear stops it). */
+  /**
+   * Frees what the leak holds, unless the leak is not releasable; the leak itself goes on (only a
+   * restart or /fault/clear stops it).
+   */
   releaseMemory(): number {
+    if (!this.faults.leakReleasable) return 0;
     const freed = this.leakedBytes;
     this.leakedBytes = 0;
     return freed;
   }
 
   clearFaults(): void {
-    Object.assign(this.faults, { leakBytesPerSecond: 0, errorRatio: 0, cpuBurn: false, hung: false });
+    Object.assign(this.faults, {
+      leakBytesPerSecond: 0,
+      leakReleasable: true,
+      errorRatio: 0,
+      cpuBurn: false,
+      hung: false,
+    });
     this.leakedBytes = 0;
     this.stuckConnections = 0;
     this.errorCarry = 0;

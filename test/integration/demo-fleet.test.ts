@@ -126,6 +126,20 @@ describe('demo service, a real process', () => {
     expect(await status(`${url}/healthz`)).toBe(503);
   });
 
+  it('a leak that is not releasable: release-memory frees nothing of it, /fault/clear ends it', async () => {
+    await post(url, '/fault/clear');
+    expect((await post(url, '/fault/memory-leak', { mibPerSecond: 40, releasable: false })).status).toBe(200);
+    await sleep(600);
+    const leaked = await sample(url, 'demo_memory_bytes');
+    expect(leaked).toBeGreaterThan(BASE_MEMORY_BYTES + 10 * MIB);
+    const released = (await (await post(url, '/admin/release-memory')).json()) as { freedBytes: number };
+    expect(released.freedBytes).toBe(0);
+    expect(await sample(url, 'demo_memory_bytes')).toBeGreaterThanOrEqual(leaked);
+    expect((await post(url, '/fault/memory-leak', { releasable: 'no' })).status).toBe(400);
+    await post(url, '/fault/clear');
+    expect(await sample(url, 'demo_memory_bytes')).toBe(BASE_MEMORY_BYTES);
+  });
+
   it('error spike: GET / and simulated traffic answer 500', async () => {
     const before = await sample(url, 'demo_requests_total{code="500"}');
     await post(url, '/fault/error-spike', { ratio: 1 });
