@@ -12,7 +12,11 @@ import { ARTIFACTS } from './harness/paths.ts';
 import { KEEP, runScenario, type Scenario } from './harness/scenario.ts';
 import { startChaosStack, type ChaosStack } from './harness/stack.ts';
 import type { TimelineRow } from './harness/timeline.ts';
+import { memoryLeak } from './scenarios/01-memory-leak.ts';
+import { errorSpike } from './scenarios/02-error-spike.ts';
 import { cpuExhaustion } from './scenarios/03-cpu-exhaustion.ts';
+import { simultaneous } from './scenarios/04-simultaneous.ts';
+import { haDelivery } from './scenarios/05-ha-delivery.ts';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -20,7 +24,7 @@ declare module 'vitest' {
   }
 }
 
-const SCENARIOS: readonly Scenario[] = [cpuExhaustion];
+const SCENARIOS: readonly Scenario[] = [memoryLeak, errorSpike, cpuExhaustion, simultaneous, haDelivery];
 const ONLY = process.env['CHAOS_ONLY']?.split(',');
 
 let stack: ChaosStack | undefined;

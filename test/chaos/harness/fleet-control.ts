@@ -56,10 +56,15 @@ export async function healthy(i: FleetInstance): Promise<boolean> {
   return accepting && faults.leakBytesPerSecond === 0 && faults.errorRatio === 0 && !faults.cpuBurn && !faults.hung;
 }
 
-/** Times (ms) at which an instance process of `i` started, from the fleet's log. */
-export async function startsOf(stack: ChaosStack, i: FleetInstance): Promise<number[]> {
+interface FleetEvent {
+  readonly msg: 'started' | 'stopping';
+  readonly at: number;
+}
+
+/** `started` and `stopping` (SIGTERM received) events of instance `i`, in order, from the fleet's log. */
+async function eventsOf(stack: ChaosStack, i: FleetInstance): Promise<FleetEvent[]> {
   const text = await readFile(join(stack.dir, 'fleet.log'), 'utf8');
-  const starts: number[] = [];
+  const events: FleetEvent[] = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
     let entry: { msg?: string; service?: string; instance?: number; time?: string };
@@ -68,15 +73,29 @@ export async function startsOf(stack: ChaosStack, i: FleetInstance): Promise<num
     } catch {
       continue;
     }
-    if (entry.msg === 'started' && entry.service === i.service && entry.instance === i.instance && entry.time)
-      starts.push(Date.parse(entry.time));
+    if (entry.service !== i.service || entry.instance !== i.instance || !entry.time) continue;
+    if (entry.msg === 'started' || entry.msg === 'stopping') events.push({ msg: entry.msg, at: Date.parse(entry.time) });
   }
-  return starts;
+  return events;
 }
 
-/** Restarts of `i` (process starts after the first) since `since`. */
+/** Times (ms) at which a new process of `i` started since `since`: one per restart. */
 export async function restartsSince(stack: ChaosStack, i: FleetInstance, since: number): Promise<number[]> {
-  return (await startsOf(stack, i)).filter((t) => t >= since);
+  return (await eventsOf(stack, i)).filter((e) => e.msg === 'started' && e.at >= since).map((e) => e.at);
+}
+
+/** Periods since `since` when `i` was down: from its SIGTERM to its successor's start. */
+export async function downtimesSince(
+  stack: ChaosStack,
+  i: FleetInstance,
+  since: number,
+): Promise<Array<{ from: number; to: number | undefined }>> {
+  const spans: Array<{ from: number; to: number | undefined }> = [];
+  for (const e of (await eventsOf(stack, i)).filter((x) => x.at >= since)) {
+    if (e.msg === 'stopping') spans.push({ from: e.at, to: undefined });
+    else if (spans.length > 0 && spans[spans.length - 1]!.to === undefined) spans[spans.length - 1]!.to = e.at;
+  }
+  return spans;
 }
 
 /**

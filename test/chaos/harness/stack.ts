@@ -19,6 +19,7 @@ import { freePort } from '../../harness/ports.ts';
 import { startRoutedHttp, type RoutedHttp } from '../../harness/routed-http.ts';
 import { startAlertmanagerPair, type AlertmanagerPair } from './alertmanagers.ts';
 import { ROOT } from './paths.ts';
+import { startWiretap, type Wiretap } from './wiretap.ts';
 import { answers200, startProc, type Proc } from './proc.ts';
 
 export interface ChaosStack {
@@ -26,9 +27,11 @@ export interface ChaosStack {
   /** Where the fleet's instances keep pid files (and `instances`, name -> number). */
   readonly stateDir: string;
   readonly fleet: readonly FleetInstance[];
-  /** The port Alertmanager delivers to: the scenario's webhook-serving remediator listens here. */
+  /** The port the scenario's webhook-serving remediator listens on (behind the wiretap). */
   readonly remediatorPort: number;
   readonly remediatorUrl: string;
+  /** Every notification Alertmanager sent to remediator's webhook, with remediator's answer. */
+  readonly tap: Wiretap;
   /** The bearer token Alertmanager sends (REMEDIATOR_WEBHOOK_TOKEN_FILE). */
   readonly tokenFile: string;
   readonly token: string;
@@ -76,7 +79,11 @@ async function build(
 ): Promise<ChaosStack> {
   const stateDir = join(dir, 'run');
   await mkdir(stateDir, { recursive: true });
+  // Alertmanager and Prometheus talk to the wiretap, which relays to remediator's own port.
   const remediatorPort = await freePort();
+  const tapPort = await freePort();
+  const tap = await startWiretap(tapPort, remediatorPort);
+  stoppers.push(() => tap.close());
   const remember = (proc: Proc) => {
     procs.push(proc);
     stoppers.push(() => proc.stop());
@@ -137,7 +144,7 @@ async function build(
 
   const alertmanagers = await startAlertmanagerPair(
     join(dir, 'alertmanager'),
-    await alertmanagerConfig(remediatorPort, tokenFile),
+    await alertmanagerConfig(tapPort, tokenFile),
   );
   stoppers.push(() => alertmanagers.stop());
 
@@ -146,7 +153,7 @@ async function build(
   const promDir = join(dir, 'prometheus');
   await mkdir(promDir, { recursive: true });
   const promConfig = join(promDir, 'prometheus.yml');
-  await writeFile(promConfig, prometheusYaml(fleet, [alertmanagers.a.url, alertmanagers.b.url], remediatorPort));
+  await writeFile(promConfig, prometheusYaml(fleet, [alertmanagers.a.url, alertmanagers.b.url], tapPort));
   remember(
     await startProc({
       name: 'prometheus',
@@ -172,6 +179,7 @@ async function build(
     fleet,
     remediatorPort,
     remediatorUrl: `http://127.0.0.1:${remediatorPort}`,
+    tap,
     tokenFile,
     token,
     inventoryFile,

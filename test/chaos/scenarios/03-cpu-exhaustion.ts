@@ -27,8 +27,10 @@ export const cpuExhaustion: Scenario = {
     ctx.rows.push(rowFromRun('3 CPU exhaustion', 'restart', faultAt, run));
     expect(run).toMatchObject({ runbook: 'demo-restart-cpu-burner', status: 'succeeded', reason: 'verified' });
     expect(run.steps.map((s) => [s.name, s.status, s.verify?.ok])).toEqual([['restart', 'succeeded', true]]);
-    // Restored: a new process (one restart), not burning.
-    expect(await restartsSince(ctx.stack, target, faultAt)).toHaveLength(1);
+    // Restored before it was called verified: one restart, whose new process was up by then.
+    const restarts = await restartsSince(ctx.stack, target, faultAt);
+    expect(restarts).toHaveLength(1);
+    expect(restarts[0]!).toBeLessThan(ctx.rows[0]!.verifiedAt!);
     expect(await pidOf(ctx.stack, target)).not.toBe(pidBefore);
     expect((await adminState(target)).faults.cpuBurn).toBe(false);
   },
