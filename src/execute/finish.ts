@@ -59,7 +59,11 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
     );
   }
   // The breaker counts runs whose steps ran: a broken alert or inventory entry is not the fix failing.
-  if (runbook && acted && ending.status !== 'skipped') {
+  // Nor is a run that ended `unknown` (its process died, or Redis went away and it lost its lock,
+  // mid-step): that says nothing about the fix, and counting it would let one Redis restart open the
+  // circuit of every runbook that had runs in flight. An unknown trial run reports nothing; its grant
+  // lapses after the cool-off and another run becomes the trial.
+  if (runbook && acted && (ending.status === 'succeeded' || ending.status === 'failed')) {
     const outcome = ending.status === 'succeeded' ? 'success' : 'failure';
     await quietly('breaker', () =>
       deps.stores.breakers.record(

@@ -336,6 +336,15 @@ steps:
   - name: slow
     ssh: { command: [sh, -c, 'echo start >> "$1"; sleep 5', sh, "${sshd.dir}/lost-{{alert.fingerprint}}"], timeout: 30s }
 `,
+        'lost-breaker.yaml': `
+name: lost-breaker
+match: ['alertname = "LostBreaker"']
+target: "{{labels.box}}"
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, group: '', breaker: { failures: 1 } }
+steps:
+  - name: slow
+    ssh: { command: [sh, -c, 'echo start >> "$1"; sleep 5', sh, "${sshd.dir}/lost-{{alert.fingerprint}}"], timeout: 30s }
+`,
         'lost-verify.yaml': `
 name: lost-verify
 match: ['alertname = "LostVerify"']
@@ -356,6 +365,7 @@ targets:
   box-a: { ssh: {}, http: { baseUrl: "${app.baseUrl}" } }
   box-b: { ssh: {}, http: { baseUrl: "${app.baseUrl}" } }
   box-c: { http: { baseUrl: "${app.baseUrl}" } }
+  box-d: { ssh: {} }
 `,
       env: {
         // Renewed every 500 ms.
@@ -417,6 +427,16 @@ targets:
     // Someone else holds the target now: undoing the drain could undo their work. A human decides.
     expect(app.calls()).toEqual(['POST /drain']);
     expect(run.steps[0]!.undo).toBeUndefined();
+  });
+
+  it('does not count a run that ended unknown against the circuit breaker', async () => {
+    // One failure would open this runbook's circuit; losing the lock (a Redis outage does that to every
+    // run in flight) is not the fix failing.
+    const { run } = await loseLockDuringSlowStep('lost-breaker', 'LostBreaker', 'box-d');
+    expect(run).toMatchObject({ status: 'unknown', reason: 'lock_lost' });
+    const metrics = await (await svc.get('/metrics')).text();
+    expect(metrics).toContain('remediator_circuit_state{runbook="lost-breaker",state="closed"} 1');
+    expect(metrics).toContain('remediator_circuit_state{runbook="lost-breaker",state="open"} 0');
   });
 
   it('stops at a verify cut short by the lost lock: no further step, no healing-memory charge', async () => {
