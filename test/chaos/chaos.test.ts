@@ -17,6 +17,10 @@ import { errorSpike } from './scenarios/02-error-spike.ts';
 import { cpuExhaustion } from './scenarios/03-cpu-exhaustion.ts';
 import { simultaneous } from './scenarios/04-simultaneous.ts';
 import { haDelivery } from './scenarios/05-ha-delivery.ts';
+import { crash } from './scenarios/06-crash.ts';
+import { redisRestart } from './scenarios/07-redis-restart.ts';
+import { gracefulStop } from './scenarios/08-graceful-stop.ts';
+import { flapping } from './scenarios/09-flapping.ts';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -24,7 +28,7 @@ declare module 'vitest' {
   }
 }
 
-const SCENARIOS: readonly Scenario[] = [memoryLeak, errorSpike, cpuExhaustion, simultaneous, haDelivery];
+const SCENARIOS: readonly Scenario[] = [memoryLeak, errorSpike, cpuExhaustion, simultaneous, haDelivery, crash, redisRestart, gracefulStop, flapping];
 const ONLY = process.env['CHAOS_ONLY']?.split(',');
 
 let stack: ChaosStack | undefined;

@@ -41,6 +41,7 @@ export const DEMO = {
  * Arguments: markers dir, service, instance name, state dir, seconds.
  */
 const RESTART_SCRIPT = [
+  'mkdir -p "$1"',
   'm="$1/$(printf %s "$3" | tr : _)"',
   'echo start >> "$m"',
   'sleep "$5"',
