@@ -21,12 +21,18 @@ import type { RunStore } from './record/runs-store.ts';
 import type { ProducerDeps } from './queue/producer.ts';
 import type { PolicyStores } from './policy/types.ts';
 import { pausesRoutes } from './http/pauses.ts';
+import { approvalRoutes } from './http/approvals.ts';
+import { approvalLinkRoutes } from './http/approval-links.ts';
+import { slackActionRoutes } from './http/slack-actions.ts';
+import type { ApprovalService } from './policy/approval-types.ts';
 
 export interface AppDeps {
   readonly settings: {
     readonly bodyLimit: number;
     readonly webhookAuth: Credentials;
     readonly operatorToken?: string;
+    /** Enables Slack's interactive buttons (POST /hooks/slack/actions). */
+    readonly slackSigningSecret?: string;
   };
   /** Serve the Alertmanager webhook (false for worker-only processes). */
   readonly webhook: boolean;
@@ -46,6 +52,10 @@ export interface AppDeps {
   /** Reads policy state into the gauges before a scrape (circuits, targets, healing memory, pauses). */
   readonly collectPolicyMetrics?: () => Promise<void>;
   readonly now: () => Date;
+  /** Answers approval requests (API, links, Slack, console); absent in tests that do not need it. */
+  readonly approvals?: ApprovalService;
+  /** The secret approval links are signed with (read from Redis on first use when not configured). */
+  readonly approvalLinks?: { readonly secret: () => Promise<Buffer> };
 }
 
 /** Builds the HTTP app; never listens (main.ts does, tests use inject()). */
@@ -94,5 +104,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.webhook) await app.register(webhookRoutes, deps);
   await app.register(runsRoutes, deps);
   await app.register(pausesRoutes, deps);
+  await app.register(approvalRoutes, deps);
+  await app.register(approvalLinkRoutes, deps);
+  await app.register(slackActionRoutes, deps);
   return app;
 }
