@@ -16,6 +16,10 @@ export interface DemoFault {
   readonly runbook: string;
   /** What the runbook does, for people. */
   readonly heals: string;
+  /** Where to see it healed: the instance's /admin/state, or HAProxy's view of its backend. */
+  readonly see: 'state' | 'haproxy';
+  /** What to look for there. */
+  readonly healed: string;
 }
 
 export const DEMO_FAULTS: readonly DemoFault[] = [
@@ -27,6 +31,8 @@ export const DEMO_FAULTS: readonly DemoFault[] = [
     alert: 'HighMemoryUsage',
     runbook: 'restart-leaking-service',
     heals: 'releases memory (POST /admin/release-memory), restarts over SSH if that is not enough',
+    see: 'state',
+    healed: 'memoryBytes back near 64 MiB; the leak goes on, so it fires and is healed again ~25 s later',
   },
   {
     fault: 'error-spike',
@@ -36,6 +42,8 @@ export const DEMO_FAULTS: readonly DemoFault[] = [
     alert: 'HighErrorRate',
     runbook: 'drain-erroring-instance',
     heals: 'drains it in HAProxy, restarts it over SSH, puts it back into rotation',
+    see: 'haproxy',
+    healed: 'srv_admin_state 8 (drained) during the run, 0 again after it',
   },
   {
     fault: 'cpu-burn',
@@ -45,6 +53,8 @@ export const DEMO_FAULTS: readonly DemoFault[] = [
     alert: 'HighCpuUsage',
     runbook: 'restart-cpu-burner',
     heals: 'restarts it over SSH',
+    see: 'state',
+    healed: 'a new pid, cpuBurn false',
   },
   {
     fault: 'pool-exhaustion',
@@ -54,5 +64,7 @@ export const DEMO_FAULTS: readonly DemoFault[] = [
     alert: 'ConnectionPoolExhausted',
     runbook: 'resize-connection-pool',
     heals: 'grows the pool to 50 (POST /admin/pool)',
+    see: 'state',
+    healed: 'poolSize 50, same pid',
   },
 ];

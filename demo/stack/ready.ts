@@ -31,18 +31,24 @@ export function readyText(info: ReadyInfo): string {
     'Break something (all four at once is fine); each is healed within about a minute:',
     ...faults.flatMap((item) => [
       `  ${item.title} on ${item.service}-${item.instance} (${item.name})`,
-      `    ${item.inject}`,
-      `    ${item.alert} -> runbook ${item.runbook}: ${item.heals}`,
+      `    break: ${item.inject}`,
+      `    heal:  ${item.alert} fires; runbook ${item.runbook} ${item.heals}`,
+      `    see:   curl -s '${urls.remediator}/api/v1/runs?runbook=${item.runbook}'`,
+      `           ${item.see === 'state' ? `curl -s ${item.url}/admin/state` : haproxyState(item.service, info.haproxySocket)}`,
+      `           (${item.healed})`,
     ]),
     '',
-    'Watch it heal:',
-    `${pad('runs')}curl -s ${urls.remediator}/api/v1/runs`,
+    'Watch:',
+    `${pad('all runs')}curl -s ${urls.remediator}/api/v1/runs`,
     `${pad('firing alerts')}${urls.prometheus}/alerts  ${urls.alertmanager}/#/alerts`,
-    ...(first ? [`${pad('an instance')}curl -s ${url(first)}/admin/state`] : []),
-    `${pad('HAProxy servers')}echo 'show servers state' | demo/bin/haproxy-cmd ${info.haproxySocket}`,
     ...(first ? [`${pad('clear faults')}curl -XPOST ${url(first)}/fault/clear`] : []),
     '',
   ].join('\n');
+}
+
+/** The command that shows HAProxy's servers of one backend, with their admin state. */
+function haproxyState(backend: string, socket: string): string {
+  return `echo 'show servers state ${backend}' | demo/bin/haproxy-cmd ${socket}`;
 }
 
 /** The DEMO_READY line (one line of JSON). */

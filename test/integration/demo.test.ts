@@ -10,6 +10,7 @@ import { seriesValues, startDemo, until, type DemoFaultInfo, type RunningDemo } 
  * four instances exactly as it prints them, and SIGTERM stops every process it started.
  */
 interface Run {
+  finishedAt: string;
   runbook: string;
   target: string;
   status: string;
@@ -66,8 +67,10 @@ function healed(item: DemoFaultInfo): Promise<Run> {
     const response = await fetch(`${ready().urls.remediator}/api/v1/runs?${query}`);
     const { runs } = (await response.json()) as { runs: Run[] };
     const run = runs.at(-1);
-    if (run !== undefined)
-      process.stdout.write(`demo: ${item.fault} healed ${Date.now() - injectedAt} ms after injection\n`);
+    if (run !== undefined) {
+      const ms = Date.parse(run.finishedAt) - injectedAt;
+      process.stdout.write(`demo: ${item.fault} healed (run ended) ${ms} ms after injection\n`);
+    }
     return run;
   });
 }
@@ -104,7 +107,7 @@ describe('npm run demo', () => {
       pidsBefore.set(item.fault, (await instanceState(item.url)).pid);
       // The command the demo printed, run as printed: curl -XPOST <url>/fault/<fault>
       expect(item.inject).toBe(`curl -XPOST ${item.url}/fault/${item.fault}`);
-      expect(demo!.output()).toContain(`    ${item.inject}\n`);
+      expect(demo!.output()).toContain(`    break: ${item.inject}\n`);
       const [, , url = ''] = item.inject.split(' ');
       expect((await fetch(url, { method: 'POST' })).status).toBe(200);
     }
