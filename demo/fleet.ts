@@ -19,7 +19,7 @@ export interface FleetInstance {
 }
 
 const KEYS = new Set(['service', 'instance', 'port', 'name']);
-/** What HAProxy accepts in a server name, and what drain-instance.yaml's `server` param allows. */
+/** What HAProxy accepts in a server name, and what drain-erroring-instance.yaml's `server` param allows. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}:[0-9]{1,5}$/;
 
 /** Reads a YAML (or JSON) list of `{ service, instance, port, name? }`. */

@@ -312,7 +312,7 @@ describe('HAProxy in front of the fleet', () => {
 
   it('drains a server through the admin socket, and traffic avoids it', async () => {
     const [drained, other] = fleet.map((item) => item.name);
-    // The drain-instance runbook's exact command line.
+    // The drain-erroring-instance runbook's exact command line.
     expect((await haproxy.command(`set server user-service/${drained} state drain`)).trim()).toBe('');
     expect(await serverStatus(drained!)).toBe('DRAIN');
     const state = await haproxy.command('show servers state user-service');

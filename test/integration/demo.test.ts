@@ -31,7 +31,9 @@ let polling: NodeJS.Timeout | undefined;
 
 beforeAll(async () => {
   const startAt = Date.now();
-  demo = await startDemo();
+  // Free ports: inventory.yaml names 127.0.0.1:8081..., which other tests' remediator (serve.test.ts,
+  // with the repository's runbooks) may call while this file runs.
+  demo = await startDemo(['--random-ports']);
   process.stdout.write(`demo: ready in ${Date.now() - startAt} ms\n`);
 }, 120_000);
 afterAll(async () => {
