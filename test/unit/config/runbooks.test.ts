@@ -10,6 +10,7 @@ import { parseMatcher } from '../../../src/match/matcher.ts';
 import type { Alert, HttpStepSpec, Runbook, SshStepSpec } from '../../../src/types.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../../runbooks', import.meta.url));
+const FLEET_EXAMPLES = fileURLToPath(new URL('../../../examples/runbooks', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../../fixtures/runbooks-broken', import.meta.url));
 
 /** The problems parseRunbook reports for a text, failing the test if it loads. */
@@ -360,12 +361,15 @@ describe('loadRunbooks', () => {
     dir = undefined;
   });
 
-  it('loads the example runbooks', async () => {
-    const runbooks = await loadRunbooks([EXAMPLES]);
+  it('loads the example runbooks, the demo ones and the real-fleet ones together', async () => {
+    const runbooks = await loadRunbooks([EXAMPLES, FLEET_EXAMPLES]);
     expect(runbooks.map((r) => [r.name, r.file])).toEqual([
-      ['drain-erroring-instance', join(EXAMPLES, 'drain-instance.yaml')],
+      ['drain-erroring-instance', join(EXAMPLES, 'drain-erroring-instance.yaml')],
       ['resize-connection-pool', join(EXAMPLES, 'resize-connection-pool.yaml')],
-      ['restart-leaking-service', join(EXAMPLES, 'restart-service.yaml')],
+      ['restart-cpu-burner', join(EXAMPLES, 'restart-cpu-burner.yaml')],
+      ['restart-leaking-service', join(EXAMPLES, 'restart-leaking-service.yaml')],
+      ['drain-at-load-balancer', join(FLEET_EXAMPLES, 'drain-at-load-balancer.yaml')],
+      ['restart-systemd-service', join(FLEET_EXAMPLES, 'restart-systemd-service.yaml')],
     ]);
   });
 
@@ -402,10 +406,9 @@ describe('loadRunbooks', () => {
     const second = join(BROKEN, 'duplicate-name-2.yaml');
     const err = await caught(loadRunbooks([second, first]));
     expect(err.problems).toEqual([`${first}:1: runbook "same-name": name already used by ${second}`]);
-    expect((await loadRunbooks([first, join(EXAMPLES, 'restart-service.yaml')])).map((r) => r.name)).toEqual([
-      'same-name',
-      'restart-leaking-service',
-    ]);
+    expect(
+      (await loadRunbooks([first, join(EXAMPLES, 'restart-leaking-service.yaml')])).map((r) => r.name),
+    ).toEqual(['same-name', 'restart-leaking-service']);
   });
 
   it('reads only .yaml and .yml files of a directory, skipping hidden ones', async () => {
