@@ -21,12 +21,16 @@ import type { RunStore } from './record/runs-store.ts';
 import type { ProducerDeps } from './queue/producer.ts';
 import type { PolicyStores } from './policy/types.ts';
 import { pausesRoutes } from './http/pauses.ts';
+import { consoleRoutes } from './http/ui/console.ts';
+import type { ApprovalService } from './policy/approval-types.ts';
 
 export interface AppDeps {
   readonly settings: {
     readonly bodyLimit: number;
     readonly webhookAuth: Credentials;
     readonly operatorToken?: string;
+    /** How people reach this service (REMEDIATOR_PUBLIC_URL); https here makes console cookies Secure. */
+    readonly publicUrl?: string;
   };
   /** Serve the Alertmanager webhook (false for worker-only processes). */
   readonly webhook: boolean;
@@ -45,6 +49,8 @@ export interface AppDeps {
   readonly stabilizeMs: number;
   /** Reads policy state into the gauges before a scrape (circuits, targets, healing memory, pauses). */
   readonly collectPolicyMetrics?: () => Promise<void>;
+  /** Answers approval requests; without it the console shows no Approve/Deny buttons. */
+  readonly approvals?: ApprovalService;
   readonly now: () => Date;
 }
 
@@ -94,5 +100,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.webhook) await app.register(webhookRoutes, deps);
   await app.register(runsRoutes, deps);
   await app.register(pausesRoutes, deps);
+  await app.register(consoleRoutes, deps);
   return app;
 }

@@ -87,6 +87,7 @@ export async function startService(
       bodyLimit: settings.bodyLimit,
       webhookAuth,
       ...(settings.operatorToken ? { operatorToken: settings.operatorToken } : {}),
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
     },
     webhook: mode === 'serve',
     logger: log,
