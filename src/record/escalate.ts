@@ -43,9 +43,9 @@ export interface DeliveryResult {
   attempts: number;
 }
 
-export interface Escalator {
+export interface Escalator<T = Escalation> {
   /** Delivers to every target in parallel; never throws. Results are in the order of the targets. */
-  escalate(e: Escalation): Promise<DeliveryResult[]>;
+  escalate(e: T): Promise<DeliveryResult[]>;
 }
 
 const SLACK_PREFIX = 'slack+';
@@ -174,16 +174,35 @@ export interface EscalatorOptions {
   readonly log: Logger;
 }
 
+/** Posts escalations (the generic JSON body or Slack's) to every target. */
 export function createEscalator(options: EscalatorOptions): Escalator {
+  return createWebhookPoster<Escalation>({
+    ...options,
+    what: 'escalation',
+    render: (format, e) => (format === 'slack' ? slackBody(e) : jsonBody(e)),
+  });
+}
+
+/**
+ * Posts a JSON body made per target format, with a bounded retry on 5xx and network errors (never on
+ * 4xx); results name targets by origin only. Escalations and approval requests both go through it.
+ */
+export function createWebhookPoster<T extends { runId: string }>(
+  options: EscalatorOptions & {
+    readonly what: string;
+    readonly render: (format: EscalationFormat, payload: T) => unknown;
+  },
+): Escalator<T> {
   const { targets, fetch: fetchFn = globalThis.fetch, timeoutMs = 5000, retries = 2, log } = options;
   const backoffMs = options.backoffMs ?? [200, 800];
-  const deliver = async (target: EscalationTarget, e: Escalation): Promise<DeliveryResult> => {
+  const { what, render } = options;
+  const deliver = async (target: EscalationTarget, e: T): Promise<DeliveryResult> => {
     const origin = redact(target.url);
     // Error texts (an invalid URL, say) may quote the URL: only its origin leaves this function.
     const scrub = (text: string): string => text.split(target.url).join(origin);
     let result: DeliveryResult = { target: origin, ok: false, attempts: 0 };
     try {
-      const body = JSON.stringify(target.format === 'slack' ? slackBody(e) : jsonBody(e));
+      const body = JSON.stringify(render(target.format, e));
       for (let attempt = 1; attempt <= retries + 1; attempt++) {
         if (attempt > 1) await sleep(backoffMs[Math.min(attempt - 2, backoffMs.length - 1)] ?? 0);
         const outcome = await post(fetchFn, target.url, body, timeoutMs);
@@ -191,18 +210,15 @@ export function createEscalator(options: EscalatorOptions): Escalator {
         if (outcome.error !== undefined) result.error = scrub(outcome.error);
         const retryable = !outcome.ok && (outcome.status === undefined || outcome.status >= 500);
         if (!retryable) break;
-        log.debug(
-          { runId: e.runId, target: origin, attempt, error: result.error },
-          'escalation attempt failed',
-        );
+        log.debug({ runId: e.runId, target: origin, attempt, error: result.error }, `${what} attempt failed`);
       }
     } catch (err) {
       result = { ...result, ok: false, error: scrub(errorMessage(err)) };
     }
     if (result.ok) {
-      log.info({ runId: e.runId, target: origin, attempts: result.attempts }, 'escalation delivered');
+      log.info({ runId: e.runId, target: origin, attempts: result.attempts }, `${what} delivered`);
     } else {
-      log.warn({ runId: e.runId, ...result }, 'escalation not delivered');
+      log.warn({ runId: e.runId, ...result }, `${what} not delivered`);
     }
     return result;
   };
