@@ -57,7 +57,7 @@ export interface ConsoleParts {
   readonly keys: ConsoleKeys;
   readonly render: Renderer;
   /** Versioned URLs of the stylesheet and the script. */
-  readonly assets: { readonly css: string; readonly js: string };
+  readonly assets: { readonly css: string; readonly js: string; readonly icon: string };
 }
 
 export function createConsoleContext(parts: ConsoleParts): ConsoleContext {

@@ -14,18 +14,28 @@ export function csrfValid(given: unknown, sid: string, key: Buffer): boolean {
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** What a POST says about where it came from. */
+export interface PostSource {
+  readonly origin?: string | undefined;
+  /** `Sec-Fetch-Site`, which browsers set themselves (pages cannot). */
+  readonly fetchSite?: string | undefined;
+  /** The Host header. */
+  readonly host?: string | undefined;
+}
+
 /**
- * May a POST with this Origin header change anything? Absent: yes (old browsers, curl; the CSRF token
- * still decides). Present: only when it names this host (the Host header, or the public URL's host),
- * so a form on another site is refused even before its token is looked at. `null` (sandboxed frames,
- * some redirects) is refused.
+ * May this POST change anything? A browser that says it came from another site (`Sec-Fetch-Site`
+ * other than `same-origin`) is refused. An Origin header must name this host (the Host header, or the
+ * public URL's origin), so a form on another site is refused before its token is looked at. No Origin
+ * at all passes (old browsers, curl: the CSRF token still decides). `Origin: null` is what browsers
+ * send for our own forms under `Referrer-Policy: no-referrer`; it passes only when the browser also
+ * says `Sec-Fetch-Site: same-origin` (another page can make its Origin null, not its fetch site).
  */
-export function originAllowed(
-  origin: string | undefined,
-  host: string | undefined,
-  publicUrl?: string,
-): boolean {
+export function originAllowed(source: PostSource, publicUrl?: string): boolean {
+  const { origin, fetchSite, host } = source;
+  if (fetchSite !== undefined && fetchSite !== 'same-origin') return false;
   if (origin === undefined) return true;
+  if (origin === 'null') return fetchSite === 'same-origin';
   let url: URL;
   try {
     url = new URL(origin);

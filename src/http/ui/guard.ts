@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemediatorError } from '../../errors.ts';
 import type { ConsoleContext } from './console-context.ts';
-import { csrfValid, originAllowed } from './csrf.ts';
+import { csrfValid, originAllowed, type PostSource } from './csrf.ts';
 import { newSession } from './session.ts';
 import { DEFAULT_OPERATOR, readVisitor, type Visitor } from './visitor.ts';
 
@@ -53,10 +53,10 @@ export function installGuard(app: FastifyInstance, ctx: ConsoleContext): void {
     if (access === 'operator' && who?.name === undefined) return refuseAnonymous(ctx, request, reply);
     if (
       request.method === 'POST' &&
-      !originAllowed(request.headers.origin, request.headers.host, ctx.deps.settings.publicUrl)
+      !originAllowed(postSource(request.headers), ctx.deps.settings.publicUrl)
     ) {
       request.log.warn(
-        { origin: request.headers.origin, url: request.url },
+        { origin: request.headers.origin, fetchSite: request.headers['sec-fetch-site'], url: request.url },
         'console: cross-origin POST refused',
       );
       return ctx.page(
@@ -107,6 +107,11 @@ export function installGuard(app: FastifyInstance, ctx: ConsoleContext): void {
       { title: 'Error', status, error: message },
     );
   });
+}
+
+function postSource(headers: FastifyRequest['headers']): PostSource {
+  const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+  return { origin: one(headers.origin), fetchSite: one(headers['sec-fetch-site']), host: one(headers.host) };
 }
 
 /** A visitor without a valid cookie: a short visit session (for the login form), or a login when open. */

@@ -16,7 +16,7 @@ export interface LayoutView {
   readonly csrf: string;
   readonly notice?: string;
   readonly error?: string;
-  readonly assets: { readonly css: string; readonly js: string };
+  readonly assets: { readonly css: string; readonly js: string; readonly icon: string };
 }
 
 export interface Renderer {

@@ -139,6 +139,8 @@ export function stepView(step: StepRecord, index: number, now: number) {
 export function approvalView(a: ApprovalRecord, now: number) {
   return {
     state: stepStatusView(a.state),
+    /** What waits: the whole run (asked before it starts) or one step. */
+    wholeRun: a.scope === 'run',
     step: a.step + 1,
     stepName: a.stepName,
     why: a.why,

@@ -26,13 +26,17 @@ export function runStatusView(status: string): StatusView {
 /** Statuses in the order the runs filter offers them. */
 export const RUN_STATUSES = Object.keys(RUN_STATUS) as RunStatus[];
 
-/** A step's or a decision's status: succeeded/allow green, failed/refuse red, pending/wait amber, skipped grey. */
+/**
+ * A step's, a decision's or an approval request's state: succeeded/allow/approved green,
+ * failed/refuse/denied/expired red, skipped/cancelled grey, anything else (pending, running, wait) amber.
+ */
 export function stepStatusView(status: string): StatusView {
   if (status === 'succeeded' || status === 'allow' || status === 'approved')
     return { label: status, cls: 'ok', symbol: '✓' };
   if (status === 'failed' || status === 'refuse' || status === 'denied' || status === 'expired')
     return { label: status, cls: 'bad', symbol: '✗' };
-  if (status === 'skipped' || status === 'skip') return { label: status, cls: 'off', symbol: '–' };
+  if (status === 'skipped' || status === 'skip' || status === 'cancelled')
+    return { label: status, cls: 'off', symbol: '–' };
   return { label: status, cls: 'wait', symbol: '…' };
 }
 
