@@ -203,6 +203,11 @@ describe('console forms are CSRF-safe', () => {
     expect(evil.status).toBe(403);
     expect(evil.text).toContain('sent from another site');
     expect((await client.post('/ui/pauses', pause, { origin: 'null' })).status).toBe(403);
+    // What the browser says about the request's site counts too (pages cannot set it).
+    expect((await client.post('/ui/pauses', pause, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect(
+      (await client.post('/ui/pauses', pause, { origin: svc.url, 'sec-fetch-site': 'same-site' })).status,
+    ).toBe(403);
     expect((await apiPauses()).filter((p) => p.comment === 'csrf probe')).toEqual([]);
     const same = await client.post('/ui/pauses', pause, { origin: svc.url });
     expect(same.status).toBe(303);
