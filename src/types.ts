@@ -222,13 +222,7 @@ export interface StepResult {
 }
 
 export type RunStatus =
-  | 'queued'
-  | 'awaiting_approval'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'unknown'
-  | 'skipped';
+  'queued' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'unknown' | 'skipped';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface StepRecord {

@@ -6,6 +6,7 @@ import { APPROVAL_POLL_MS } from './approval-ask.ts';
 import { finishRun } from './finish.ts';
 import { done, ending, isResolved, type RunOutcome } from './run-helpers.ts';
 import type { RunnerDeps } from './runner-deps.ts';
+import { noteAnswered } from '../record/approval-outcome.ts';
 import { undoSteps } from './undo.ts';
 
 /**
@@ -42,23 +43,6 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
   }
   // Answered now (or by someone else meanwhile): process the run again at once.
   return { kind: 'wait', retryAt: now };
-}
-
-/** Counts an ended request and takes it off the pending list. */
-export async function noteAnswered(
-  deps: Pick<RunnerDeps, 'metrics' | 'stores' | 'log'>,
-  run: RunRecord,
-  request: ApprovalRecord,
-  outcome: 'approved' | 'denied' | 'expired' | 'cancelled',
-): Promise<void> {
-  await deps.stores.approvals.remove(run.id);
-  deps.metrics.approvalOutcomes.labels(run.runbook, outcome).inc();
-  const waited = (Date.parse(request.decidedAt ?? '') - Date.parse(request.requestedAt)) / 1000;
-  if (waited >= 0) deps.metrics.approvalDecisionTime.labels(outcome).observe(waited);
-  deps.log.info(
-    { runId: run.id, outcome, by: request.decidedBy, via: request.via, step: request.stepName },
-    `approval ${outcome}`,
-  );
 }
 
 const ENDINGS = {

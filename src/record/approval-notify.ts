@@ -123,7 +123,11 @@ function button(text: string, actionId: string, value: string, style: 'primary' 
 }
 
 export function createApprovalNotifier(
-  options: EscalatorOptions & { readonly baseUrl: string; readonly secret: Buffer },
+  options: EscalatorOptions & {
+    /** Where people reach this service (REMEDIATOR_PUBLIC_URL, else the address it listens on). */
+    readonly baseUrl: () => string;
+    readonly secret: () => Promise<Buffer>;
+  },
 ): ApprovalNotifier {
   const poster = createWebhookPoster<ApprovalMessage>({
     ...options,
@@ -132,6 +136,9 @@ export function createApprovalNotifier(
       format === 'slack' ? approvalSlackBody(m) : { version: '1', kind: 'remediator.approval_request', ...m },
   });
   return {
-    notify: (run, request) => poster.escalate(approvalMessage(run, request, options)),
+    async notify(run, request) {
+      const links = { baseUrl: options.baseUrl(), secret: await options.secret() };
+      return poster.escalate(approvalMessage(run, request, links));
+    },
   };
 }

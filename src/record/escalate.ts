@@ -54,7 +54,7 @@ const SLACK_PREFIX = 'slack+';
  * Parses a comma-separated list of webhook URLs; `slack+https://...` selects Slack's message body.
  * Errors name the entry by position and scheme://host only, since the rest may be a secret.
  */
-export function parseEscalationTargets(text: string): EscalationTarget[] {
+export function parseEscalationTargets(text: string, what = 'escalation target'): EscalationTarget[] {
   const entries = text
     .split(',')
     .map((entry) => entry.trim())
@@ -71,7 +71,7 @@ export function parseEscalationTargets(text: string): EscalationTarget[] {
     if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
       throw new RemediatorError(
         'E_CONFIG',
-        `escalation target ${i + 1} (${redact(entry)}) is not an http(s) URL: ` +
+        `${what} ${i + 1} (${redact(entry)}) is not an http(s) URL: ` +
           `write https://host/path, or slack+https://hooks.slack.com/services/... for Slack`,
       );
     }

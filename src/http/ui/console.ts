@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
+import { formFields } from '../form-body.ts';
 import { approvalsPages } from './approvals-pages.ts';
 import { createConsoleContext } from './console-context.ts';
 import { installGuard } from './guard.ts';
@@ -10,9 +11,6 @@ import { runsPages } from './runs-pages.ts';
 import { deriveKeys } from './session.ts';
 import { loadStatic } from './static.ts';
 import { targetsPage } from './targets-page.ts';
-
-/** Forms are small: a pause's matchers and comment, a deny reason. */
-const FORM_LIMIT = 64 * 1024;
 
 /**
  * The operator console under /ui: server-rendered pages (runs, run detail, approvals, targets,
@@ -28,11 +26,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps): Promis
     render,
     assets: assets.urls,
   });
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_LIMIT },
-    (_request, body, done) => done(null, formFields(body as string)),
-  );
+  formFields(app);
   installGuard(app, ctx);
   assets.routes(app);
   loginRoutes(app, ctx);
@@ -40,11 +34,4 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps): Promis
   approvalsPages(app, ctx);
   targetsPage(app, ctx);
   pausesPages(app, ctx);
-}
-
-/** A urlencoded form as name -> value (the last value of a repeated name), in an object without a prototype. */
-function formFields(body: string): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
-  for (const [name, value] of new URLSearchParams(body)) out[name] = value;
-  return out;
 }

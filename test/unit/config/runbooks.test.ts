@@ -426,3 +426,74 @@ describe('loadRunbooks', () => {
     expect(err.problems).toEqual([`${missing}: no such file or directory`]);
   });
 });
+
+describe('parseRunbook: approval', () => {
+  const steps = `steps:\n  - name: s\n    http: { path: /x }\n`;
+
+  it('loads a runbook approval with its defaults, and a step approval', () => {
+    const rb = load(
+      runbookWith(
+        `approval:\n  outside: { days: Mon-Fri, hours: '09:00-18:00', timeZone: Europe/Berlin }\nsteps:\n  - name: s\n    http: { path: /x }\n    approval: { labels: ['role = "primary"'], expiresAfter: 5m, onExpiry: approve }\n`,
+      ),
+    );
+    expect(rb.approval).toMatchObject({
+      always: false,
+      labels: [],
+      expiresAfterMs: 900_000,
+      onExpiry: 'deny',
+    });
+    expect(rb.approval?.outside).toMatchObject({
+      fromMinute: 540,
+      toMinute: 1080,
+      timeZone: 'Europe/Berlin',
+    });
+    expect(rb.steps[0]!.approval).toMatchObject({ expiresAfterMs: 300_000, onExpiry: 'approve' });
+    expect(rb.steps[0]!.approval!.labels.map((m) => m.text)).toEqual(['role="primary"']);
+  });
+
+  it('needs at least one condition', () => {
+    expect(problemsOf(runbookWith(`approval: { expiresAfter: 5m }\n${steps}`))).toEqual([
+      'rb.yaml:4: runbook "rb": approval: needs at least one of always, labels, outside, blastRadiusAbove',
+    ]);
+  });
+
+  it('names the line of an unknown time zone, a backwards hour range and a bad matcher', () => {
+    expect(
+      problemsOf(
+        runbookWith(
+          `approval:\n  outside: { days: Mon-Fri, hours: '09:00-18:00', timeZone: Mars/Olympus }\n${steps}`,
+        ),
+      ),
+    ).toEqual([
+      'rb.yaml:5: runbook "rb": approval: outside.timeZone: unknown time zone "Mars/Olympus" (use an IANA name like Europe/Berlin)',
+    ]);
+    expect(
+      problemsOf(
+        runbookWith(`approval:\n  outside: { days: Sat, hours: '18:00-09:00', timeZone: UTC }\n${steps}`),
+      ),
+    ).toEqual([
+      'rb.yaml:5: runbook "rb": approval: outside.hours: "18:00-09:00" ends before it starts (write e.g. 09:00-18:00)',
+    ]);
+    expect(
+      problemsOf(
+        runbookWith(
+          `steps:\n  - name: s\n    http: { path: /x }\n    approval:\n      labels: ['role =~ "("']\n`,
+        ),
+      )[0],
+    ).toMatch(/^rb\.yaml:8: step "s": approval\.labels\[0\]: /);
+  });
+
+  it('checks the shape of days, hours and shares', () => {
+    expect(
+      problemsOf(
+        runbookWith(`approval:\n  outside: { days: Monday, hours: '9-18', timeZone: UTC }\n${steps}`),
+      ),
+    ).toEqual([
+      'rb.yaml:5: runbook "rb": approval.outside.days: must be days like Mon-Fri or Sat,Sun (got "Monday")',
+      'rb.yaml:5: runbook "rb": approval.outside.hours: must be hours like 09:00-18:00 (got "9-18")',
+    ]);
+    expect(problemsOf(runbookWith(`approval: { blastRadiusAbove: 2 }\n${steps}`))).toEqual([
+      'rb.yaml:4: runbook "rb": approval.blastRadiusAbove: must be <= 1 (got 2)',
+    ]);
+  });
+});
