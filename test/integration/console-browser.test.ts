@@ -126,7 +126,7 @@ describe('console in a real browser', () => {
     expect(await cell.textContent()).toBe('<script>alert(1)</script>"; rm -rf /');
     expect(await page.locator('table.kv td b').count()).toBe(0);
     expect(dialogs).toBe(0);
-    await screenshot(page, 'run-detail', { docs: true });
+    await screenshot(page, 'run-detail');
     await context.close();
   });
 
@@ -197,6 +197,63 @@ describe('console in a real browser', () => {
     await page.locator('#run h1').waitFor();
     expect(await overflow()).toBeLessThanOrEqual(0);
     await screenshot(page, 'phone-run-detail');
+    await context.close();
+  });
+
+  it('approves a waiting run, which then runs and turns green; denies another with a reason', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await logIn(context, 'alice');
+    const problems = watchProblems(page);
+    const primary = await fire(svc, 'failover-db', {
+      labels: { alertname: 'PrimaryDown', instance: 'db-1', cluster: 'orders', severity: 'critical' },
+      annotations: { summary: 'orders primary does not answer' },
+    });
+    const other = await fire(svc, 'failover-db', {
+      labels: { alertname: 'PrimaryDown', instance: 'db-2', cluster: 'billing', severity: 'critical' },
+      annotations: { summary: 'billing primary does not answer' },
+    });
+    for (const { id } of [primary, other])
+      await waitForRecord(svc, id, (r) => r.status === 'awaiting_approval');
+
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    const card = (id: string) =>
+      page.locator('article.approval', { has: page.locator(`a[href="/ui/runs/${id}"]`) });
+    await card(primary.id).waitFor();
+    expect(await card(primary.id).locator('ul.why').textContent()).toContain('always');
+    expect(await card(primary.id).locator('pre.command').first().textContent()).toContain(
+      'POST /admin/promote',
+    );
+    await screenshot(page, 'approvals', { docs: true });
+
+    // From the run's own page: its status turns green there once the approved run has acted.
+    await card(primary.id)
+      .getByRole('link', { name: /failover-db on db-1/ })
+      .click();
+    await page.locator('#run .pending').waitFor();
+    expect(await page.locator('#run h1 .status').textContent()).toContain('awaiting approval');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL(/done=approved/);
+    await page.locator('#run h1 .status.ok').waitFor({ timeout: 30_000 });
+    expect(await page.locator('#run h1 .status').textContent()).toContain('succeeded');
+    expect(
+      target.requests.filter((r) => r.url === '/admin/promote' && r.body.includes('orders')),
+    ).toHaveLength(1);
+    expect(await page.locator('#run').textContent()).toMatch(/by alice via console/);
+    await screenshot(page, 'run-approved', { docs: true });
+
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await card(other.id).getByLabel('Reason for denying').fill('billing is mid-migration');
+    await card(other.id).getByRole('button', { name: 'Deny' }).click();
+    await page.waitForURL(/done=denied/);
+    expect(await page.locator('.notice.ok').textContent()).toContain('Denied');
+    const denied = await svc.waitForRun(other.id);
+    expect(denied).toMatchObject({ status: 'skipped', reason: 'approval_denied' });
+    expect(denied.approvals?.at(-1)).toMatchObject({
+      decidedBy: 'alice',
+      comment: 'billing is mid-migration',
+    });
+    expect(target.requests.filter((r) => r.body.includes('billing'))).toHaveLength(0);
+    expect(problems).toEqual([]);
     await context.close();
   });
 });

@@ -87,7 +87,8 @@ export function commandText(action: RenderedAction | undefined): string | undefi
   const lines = [`${action.method} ${action.path}`];
   for (const [name, value] of Object.entries(action.headers)) lines.push(`${name}: ${value}`);
   if (action.body !== undefined) lines.push('', JSON.stringify(action.body, null, 2));
-  lines.push('', `expect ${action.expect.length === 0 ? '2xx' : action.expect.join(' or ')}`);
+  // The default (any 2xx) goes without saying.
+  if (action.expect.length > 0) lines.push('', `expect ${action.expect.join(' or ')}`);
   return lines.join('\n');
 }
 
