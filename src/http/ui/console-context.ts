@@ -110,7 +110,12 @@ export function createConsoleContext(parts: ConsoleParts): ConsoleContext {
     },
     fragment: (reply, name, view) => reply.type('text/html; charset=utf-8').send(render.fragment(name, view)),
     setSession(request, reply, session) {
-      cookie(request, reply, signSession(session, keys.session), (session.exp - deps.now().getTime()) / 1000);
+      cookie(
+        request,
+        reply,
+        signSession(session, keys.session),
+        Math.round((session.exp - deps.now().getTime()) / 1000),
+      );
     },
     clearSession: (request, reply) => void cookie(request, reply, '', 0),
   };
