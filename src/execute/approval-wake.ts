@@ -3,7 +3,7 @@ import { applyAnswer, type Answer } from '../policy/approval-answer.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { Runbook, RunRecord } from '../types.ts';
 import { APPROVAL_POLL_MS } from './approval-ask.ts';
-import { finishRun } from './finish.ts';
+import { escalate, finishRun } from './finish.ts';
 import { done, ending, isResolved, type RunOutcome } from './run-helpers.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { noteAnswered } from '../record/approval-outcome.ts';
@@ -40,6 +40,17 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
   });
   if (result.kind === 'updated' && recorded) {
     await noteAnswered(deps, result.run, recorded, chosen.state === 'approved' ? 'expired' : chosen.state);
+    if (chosen.state === 'approved') {
+      // Nobody answered and the runbook says go on: it does, but a human hears about it.
+      const told = {
+        ...result.run,
+        reason: 'approval_expired',
+        message: 'nobody answered in time; onExpiry: approve, so the run goes on',
+      };
+      await escalate(deps, told).catch((err: unknown) =>
+        deps.log.warn({ runId: run.id, err: String(err) }, 'escalation failed'),
+      );
+    }
   }
   // Answered now (or by someone else meanwhile): process the run again at once.
   return { kind: 'wait', retryAt: now };

@@ -30,6 +30,15 @@ steps:
   - name: restart
     http: { method: POST, path: '/restart?case={{labels.case}}' }
 `;
+const GOES_ON = `name: goes-on
+match: ['alertname = "GoesOn"']
+target: t
+approval: { always: true, expiresAfter: 2s, onExpiry: approve }
+policy: { cooldown: 0s, maxRunsPerTarget: "1000 per 1h" }
+steps:
+  - name: restart
+    http: { method: POST, path: '/restart?case={{labels.case}}' }
+`;
 // Gentle first, unattended; the restart needs a human. The gentle step's check fails (health 500).
 const LADDER = `name: ladder
 match: ['alertname = "Ladder"']
@@ -51,7 +60,12 @@ let svc: TestService;
 
 async function start(redis?: TestService['redis']): Promise<TestService> {
   return startTestService({
-    runbooks: { 'risky.yaml': RISKY, 'expiring.yaml': EXPIRING, 'ladder.yaml': LADDER },
+    runbooks: {
+      'risky.yaml': RISKY,
+      'expiring.yaml': EXPIRING,
+      'goes-on.yaml': GOES_ON,
+      'ladder.yaml': LADDER,
+    },
     inventory: `targets:\n  t: { http: { baseUrl: "${fleet.baseUrl}" } }\n`,
     env: {
       REMEDIATOR_OPERATOR_TOKEN: TOKEN,
@@ -247,6 +261,20 @@ describe('a risky runbook waits for a human', () => {
     expect(metrics).toMatch(
       /remediator_approval_outcomes_total\{runbook="expiring",outcome="expired"\} [1-9]/,
     );
+  });
+
+  it('goes on when nobody answers and the runbook says onExpiry: approve, and still escalates', async () => {
+    const a = await fire('GoesOn', 'goes-on');
+    await waitFor(a.id, 'awaiting_approval');
+    const run = await waitFor(a.id, 'succeeded', 30_000);
+    expect(run.approvals![0]).toMatchObject({
+      state: 'approved',
+      via: 'expiry',
+      decidedBy: 'nobody (onExpiry: approve)',
+    });
+    expect(calls(`/restart?case=${a.kase}`)).toBe(1);
+    const escalation = hooks.requests.find((r) => r.url === '/escalate' && r.body.includes(a.id));
+    expect(JSON.parse(escalation!.body)).toMatchObject({ reason: 'approval_expired' });
   });
 
   it('skips the run when the alert resolves before anyone answers', async () => {

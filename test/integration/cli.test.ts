@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -294,5 +294,28 @@ describe('remediator test --fresh', () => {
       '      admission: allow (places free (inflight:global, inflight:runbook:restart-leaking-service, group:user-service, target:app-1:8081))',
       '      rate_limit: allow (rate:target:restart-leaking-service:app-1:8081 0/2 per 1h, rate:runbook:restart-leaking-service 0/10 per 1h, rate:global 0/60 per 1h)',
     ]);
+  });
+});
+
+describe('remediator test: approval', () => {
+  it('shows that a run would wait for a human, and why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'remediator-approval-cli-'));
+    await mkdir(join(dir, 'runbooks'));
+    await writeFile(
+      join(dir, 'runbooks', 'risky.yaml'),
+      `name: risky\nmatch: ['alertname = "HighMemoryUsage"']\ntarget: t\napproval: { labels: ['severity = "critical"'] }\nsteps:\n  - name: s\n    http: { path: /x }\n`,
+    );
+    await writeFile(
+      join(dir, 'inventory.yaml'),
+      `targets:\n  t: { http: { baseUrl: "http://127.0.0.1:9" } }\n`,
+    );
+    const { code, stdout, stderr } = await cli(['test', FIXTURE_01, '--fresh'], {
+      REMEDIATOR_RUNBOOKS_DIR: join(dir, 'runbooks'),
+      REMEDIATOR_INVENTORY: join(dir, 'inventory.yaml'),
+    });
+    await rm(dir, { recursive: true, force: true });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('      approval: wait (would wait for a human: labels severity="critical")\n');
   });
 });
