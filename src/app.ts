@@ -24,6 +24,7 @@ import { pausesRoutes } from './http/pauses.ts';
 import { approvalRoutes } from './http/approvals.ts';
 import { approvalLinkRoutes } from './http/approval-links.ts';
 import { slackActionRoutes } from './http/slack-actions.ts';
+import { consoleRoutes } from './http/ui/console.ts';
 import type { ApprovalService } from './policy/approval-types.ts';
 
 export interface AppDeps {
@@ -33,6 +34,8 @@ export interface AppDeps {
     readonly operatorToken?: string;
     /** Enables Slack's interactive buttons (POST /hooks/slack/actions). */
     readonly slackSigningSecret?: string;
+    /** How people reach this service (REMEDIATOR_PUBLIC_URL); https here makes console cookies Secure. */
+    readonly publicUrl?: string;
   };
   /** Serve the Alertmanager webhook (false for worker-only processes). */
   readonly webhook: boolean;
@@ -109,5 +112,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(approvalRoutes, deps);
   await app.register(approvalLinkRoutes, deps);
   await app.register(slackActionRoutes, deps);
+  await app.register(consoleRoutes, deps);
   return app;
 }

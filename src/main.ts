@@ -104,6 +104,7 @@ export async function startService(
       webhookAuth,
       ...(settings.operatorToken ? { operatorToken: settings.operatorToken } : {}),
       ...(settings.slackSigningSecret ? { slackSigningSecret: settings.slackSigningSecret } : {}),
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
     },
     approvals,
     approvalLinks: { secret: linkSecret },
