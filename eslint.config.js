@@ -32,4 +32,12 @@ export default tseslint.config(
       globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly' },
     },
   },
+  {
+    // The console's one browser script (served as is, no build).
+    files: ['src/http/ui/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', setInterval: 'readonly' },
+    },
+  },
 );

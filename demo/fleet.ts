@@ -19,7 +19,7 @@ export interface FleetInstance {
 }
 
 const KEYS = new Set(['service', 'instance', 'port', 'name']);
-/** What HAProxy accepts in a server name, and what drain-instance.yaml's `server` param allows. */
+/** What HAProxy accepts in a server name, and what drain-erroring-instance.yaml's `server` param allows. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}:[0-9]{1,5}$/;
 
 /** Reads a YAML (or JSON) list of `{ service, instance, port, name? }`. */
@@ -31,8 +31,9 @@ export function parseFleet(data: unknown, source: string): FleetInstance[] {
   if (!Array.isArray(data)) throw new Error(`${source}: expected a list of instances`);
   const fleet = data.map((item: unknown, index) => parseInstance(item, `${source}: item ${index + 1}`));
   const seen = new Set<string>();
-  for (const { service, instance, port } of fleet) {
-    for (const key of [`${service}-${instance}`, `port ${port}`]) {
+  // Names are inventory target names, so they are unique across services too.
+  for (const { service, instance, port, name } of fleet) {
+    for (const key of [`${service}-${instance}`, `port ${port}`, `name ${name}`]) {
       if (seen.has(key)) throw new Error(`${source}: ${key} appears twice`);
       seen.add(key);
     }
@@ -61,9 +62,17 @@ function parseInstance(item: unknown, where: string): FleetInstance {
   return { service: service as ServiceName, instance, port, name };
 }
 
-/** Where pid files go unless told otherwise: data/demo/run in the repository (what demo/bin/restart reads). */
+/** Where pid files go unless told otherwise: data/demo/run in the repository (what demo-restart reads). */
 export const DEFAULT_STATE_DIR = fileURLToPath(new URL('../data/demo/run', import.meta.url));
 
 export function pidFile(stateDir: string, service: string, instance: number): string {
   return join(stateDir, `${service}-${instance}.pid`);
+}
+
+/** The file in the state dir that demo-restart reads to find an instance number by name. */
+export const INSTANCES_FILE = 'instances';
+
+/** Lines `<service> <name> <n>`, the contents of INSTANCES_FILE. */
+export function instancesFile(fleet: readonly FleetInstance[]): string {
+  return fleet.map((item) => `${item.service} ${item.name} ${item.instance}\n`).join('');
 }

@@ -8,8 +8,10 @@ import { SERVICES } from './server.ts';
 
 export interface HaproxyConfigOptions {
   readonly fleet: readonly FleetInstance[];
-  /** Loopback port of the frontend. */
+  /** Port of the frontend. */
   readonly frontendPort: number;
+  /** Address the frontend binds (`*` for every interface). @defaultValue 127.0.0.1 */
+  readonly bindAddress?: string;
   /** Path of the runtime API socket (`stats socket ... level admin`). */
   readonly socketPath: string;
   /** Health check interval. @defaultValue 1000 */
@@ -48,6 +50,7 @@ export function renderHaproxyConfig(template: string, options: HaproxyConfigOpti
   const values: Record<string, string> = {
     socketPath: options.socketPath,
     frontendPort: String(options.frontendPort),
+    bindAddress: options.bindAddress ?? '127.0.0.1',
     routes: routes.join('\n'),
     backends: backends.join('\n'),
   };

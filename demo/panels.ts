@@ -1,8 +1,9 @@
 /**
  * `npm run panels`: pictures of the main panels of grafana/dashboards/remediation-overview.json from
- * real data. Starts `npm run demo`, injects a memory leak, a pool exhaustion and a CPU burn on three
- * instances, waits for remediator's runs for them to end, then runs each panel's PromQL through
- * Prometheus' /api/v1/query_range over the demo's lifetime and writes docs/panels/<slug>.svg.
+ * real data. Starts `npm run demo -- --random-ports`, injects the four faults it suggests (memory leak,
+ * error spike, CPU burn, pool exhaustion, each on its own instance), waits for remediator's runs for
+ * them to end, then runs each panel's PromQL through Prometheus' /api/v1/query_range over the demo's
+ * lifetime and writes docs/panels/<slug>.svg.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -25,12 +26,6 @@ const PANELS = [
   'Target states',
 ];
 
-const FAULTS = [
-  { instance: 'app-1:8081', fault: 'memory-leak', alertname: 'HighMemoryUsage' },
-  { instance: 'app-2:8081', fault: 'pool-exhaustion', alertname: 'ConnectionPoolExhausted' },
-  { instance: 'app-3:8081', fault: 'cpu-burn', alertname: 'HighCpuUsage' },
-];
-
 /** Grafana's named colours used by the dashboard's value mappings. */
 const COLOURS: Record<string, string> = {
   green: '#73BF69',
@@ -43,7 +38,16 @@ const COLOURS: Record<string, string> = {
 
 interface Ready {
   urls: Record<'remediator' | 'prometheus', string>;
-  instances: Array<{ service: string; instance: number; name: string; url: string }>;
+  /** The faults the demo suggests (demo/stack/faults.ts), placed on its instances. */
+  faults: Fault[];
+}
+
+interface Fault {
+  fault: string;
+  /** The instance's name, e.g. app-1:8081. */
+  name: string;
+  url: string;
+  alert: string;
 }
 
 interface Run {
@@ -70,7 +74,7 @@ interface Matrix {
 }
 
 function startDemo(): { child: ChildProcess; ready: Promise<Ready> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--random-ports'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -120,20 +124,20 @@ async function queryRange(prometheus: string, expr: string, start: number, end: 
   return body;
 }
 
-async function waitForRuns(remediator: string, timeoutMs: number): Promise<Run[]> {
+async function waitForRuns(remediator: string, faults: readonly Fault[], timeoutMs: number): Promise<Run[]> {
   const deadline = Date.now() + timeoutMs;
   let ended: Run[] = [];
   while (Date.now() < deadline) {
     const { runs } = (await (await fetch(`${remediator}/api/v1/runs`)).json()) as { runs: Run[] };
-    ended = FAULTS.flatMap(({ instance, alertname }) =>
+    ended = faults.flatMap(({ name, alert }) =>
       runs.filter(
         (run) =>
-          run.alert.labels.instance === instance &&
-          run.alert.labels.alertname === alertname &&
+          run.alert.labels.instance === name &&
+          run.alert.labels.alertname === alert &&
           !['queued', 'running'].includes(run.status),
       ),
     );
-    const done = FAULTS.every(({ instance }) => ended.some((run) => run.alert.labels.instance === instance));
+    const done = faults.every(({ name }) => ended.some((run) => run.alert.labels.instance === name));
     if (done) return ended;
     await sleep(1000);
   }
@@ -153,13 +157,11 @@ async function main(): Promise<void> {
     const start = Math.floor(Date.now() / 1000) - 2;
     say(`demo ready; prometheus ${ready.urls.prometheus}, remediator ${ready.urls.remediator}`);
     await sleep(5000);
-    for (const { instance, fault } of FAULTS) {
-      const target = ready.instances.find((item) => item.name === instance);
-      if (!target) throw new Error(`no instance ${instance} in the demo`);
-      const res = await fetch(`${target.url}/fault/${fault}`, { method: 'POST' });
-      say(`POST ${fault} on ${instance}: ${res.status}`);
+    for (const { name, url, fault } of ready.faults) {
+      const res = await fetch(`${url}/fault/${fault}`, { method: 'POST' });
+      say(`POST ${fault} on ${name}: ${res.status}`);
     }
-    const runs = await waitForRuns(ready.urls.remediator, 90_000);
+    const runs = await waitForRuns(ready.urls.remediator, ready.faults, 120_000);
     for (const run of runs)
       say(`run ${run.alert.labels.alertname} ${run.alert.labels.instance}: ${run.status}`);
     // Long enough for the 30 s windows to slide past the runs and the targets to settle again.

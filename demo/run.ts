@@ -1,10 +1,12 @@
 /**
  * `npm run demo`: the whole loop on one machine, on loopback and free ports, all state under one temp
  * dir: redis-server, the demo fleet (supervisor), sshd, HAProxy, Prometheus, Alertmanager and
- * remediator with the demo runbooks (demo/runbooks/). Ctrl-C or SIGTERM stops everything and removes
+ * remediator with the runbooks of runbooks/, unchanged. Ctrl-C or SIGTERM stops everything and removes
  * the temp dir (`--keep` leaves it, with every log, for a look afterwards).
  *
- * When ready it prints the URLs, a short script to try, and one line `DEMO_READY {json}` for tests.
+ * When ready it prints the URLs, the four faults to try with what heals them (demo/stack/ready.ts), and
+ * one line `DEMO_READY {json}` for tests. It uses the usual ports (fleet.yaml's, 9787, 9090, 9093, 8080)
+ * where they are free; `--random-ports` takes free ones throughout (to run beside another demo).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,15 +20,16 @@ import { loadFleet, type FleetInstance } from './fleet.ts';
 import { renderHaproxyConfigFile } from './haproxy.ts';
 import {
   alertmanagerConfig,
-  instancesFile,
   inventory,
   prometheusConfig,
   ROOT,
-  writeRunbooks,
+  sessionEnv,
   type Ports,
 } from './stack/configs.ts';
 import { runtimeCommand } from './stack/haproxy-socket.ts';
+import { preferredPort } from './stack/ports.ts';
 import { answers200, startProcess, type DemoProcess } from './stack/process.ts';
+import { readyLine, readyText, type ReadyInfo } from './stack/ready.ts';
 import { startDemoSshd } from './stack/sshd.ts';
 
 interface Stack {
@@ -36,7 +39,12 @@ interface Stack {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      keep: { type: 'boolean', default: false },
+      'random-ports': { type: 'boolean', default: false },
+    },
+  });
   const stack: Stack = { dir: await mkdtemp(join(tmpdir(), 'remediator-demo-')), processes: [] };
   let stopping: Promise<void> | undefined;
   const stop = (code: number) =>
@@ -53,7 +61,7 @@ async function main(): Promise<void> {
   // Last resort (an exception, process.exit elsewhere): nothing may outlive the demo.
   process.once('exit', () => stack.processes.forEach((proc) => proc.kill()));
   try {
-    await start(stack);
+    await start(stack, values['random-ports'] ?? false);
   } catch (err) {
     process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stderr.write(`demo: logs are in ${join(stack.dir, 'logs')} until it stops\n`);
@@ -61,17 +69,18 @@ async function main(): Promise<void> {
   }
 }
 
-async function start(stack: Stack): Promise<void> {
+async function start(stack: Stack, randomPorts: boolean): Promise<void> {
   const { dir, processes } = stack;
   const logs = join(dir, 'logs');
   const stateDir = join(dir, 'run');
   await mkdir(logs, { recursive: true });
   await mkdir(stateDir, { recursive: true });
+  // The usual ports when they are free (so the README's commands work as printed), else free ones.
   const ports: Ports = {
-    remediator: await freePort(),
-    prometheus: await freePort(),
-    alertmanager: await freePort(),
-    haproxy: await freePort(),
+    remediator: await preferredPort(9787, randomPorts),
+    prometheus: await preferredPort(9090, randomPorts),
+    alertmanager: await preferredPort(9093, randomPorts),
+    haproxy: await preferredPort(8080, randomPorts),
     sshd: await freePort(),
   };
   const say = (text: string) => process.stdout.write(`demo: ${text}\n`);
@@ -80,10 +89,9 @@ async function start(stack: Stack): Promise<void> {
   stack.redis = await startEmbeddedRedis({ dataDir: join(dir, 'redis') });
   say(`redis-server on ${stack.redis.url}`);
 
-  const fleet = await fleetOnFreePorts();
+  const fleet = await fleetOnPorts(randomPorts);
   const fleetFile = join(dir, 'fleet.yaml');
   await writeFile(fleetFile, stringify(fleet.map((item) => ({ ...item }))));
-  await writeFile(join(stateDir, 'instances'), instancesFile(fleet));
   processes.push(
     await startProcess({
       name: 'fleet',
@@ -99,13 +107,14 @@ async function start(stack: Stack): Promise<void> {
   );
   say(`fleet of ${fleet.length} instances up`);
 
-  const sshd = await startDemoSshd(join(dir, 'sshd'), ports.sshd, join(logs, 'sshd.log'));
-  processes.push(sshd.process);
-  say(`sshd on 127.0.0.1:${ports.sshd} (user ${sshd.user}, key ${sshd.keyFile})`);
-
   const haproxyDir = join(dir, 'haproxy');
   await mkdir(haproxyDir);
   const socketPath = join(haproxyDir, 'admin.sock');
+
+  const sshdLog = join(logs, 'sshd.log');
+  const sshd = await startDemoSshd(join(dir, 'sshd'), ports.sshd, sshdLog, sessionEnv(stateDir, socketPath));
+  processes.push(sshd.process);
+  say(`sshd on 127.0.0.1:${ports.sshd} (user ${sshd.user}, key ${sshd.keyFile})`);
   const haproxyCfg = join(haproxyDir, 'haproxy.cfg');
   await writeFile(
     haproxyCfg,
@@ -126,13 +135,7 @@ async function start(stack: Stack): Promise<void> {
   await writeFile(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   const inventoryFile = join(dir, 'inventory.yaml');
   await writeFile(inventoryFile, inventory(fleet, sshd));
-  const runbooksDir = join(dir, 'runbooks');
-  await writeRunbooks(runbooksDir, {
-    DEMO_ROOT: ROOT,
-    STATE_DIR: stateDir,
-    NODE: process.execPath,
-    HAPROXY_SOCKET: socketPath,
-  });
+  const runbooksDir = join(ROOT, 'runbooks');
   const remediatorUrl = `http://127.0.0.1:${ports.remediator}`;
   const prometheusUrl = `http://127.0.0.1:${ports.prometheus}`;
   const alertmanagerUrl = `http://127.0.0.1:${ports.alertmanager}`;
@@ -202,21 +205,28 @@ async function start(stack: Stack): Promise<void> {
   );
   say(`prometheus on ${prometheusUrl}`);
 
-  const urls = {
-    remediator: remediatorUrl,
-    docs: `${remediatorUrl}/docs`,
-    prometheus: prometheusUrl,
-    alertmanager: alertmanagerUrl,
-    haproxy: `http://127.0.0.1:${ports.haproxy}`,
+  const info: ReadyInfo = {
+    dir,
+    urls: {
+      remediator: remediatorUrl,
+      docs: `${remediatorUrl}/docs`,
+      prometheus: prometheusUrl,
+      alertmanager: alertmanagerUrl,
+      haproxy: `http://127.0.0.1:${ports.haproxy}`,
+    },
+    fleet,
+    haproxySocket: socketPath,
+    pids: { redis: stack.redis.pid, ...Object.fromEntries(processes.map((proc) => [proc.name, proc.pid])) },
   };
-  printReady(urls, fleet, stack);
+  process.stdout.write(readyText(info));
+  process.stdout.write(readyLine(info));
 }
 
-/** fleet.yaml with every instance moved to a free port; names (and so inventory names) stay. */
-async function fleetOnFreePorts(): Promise<FleetInstance[]> {
+/** fleet.yaml, each instance on its own port when free, else on a free one; names (inventory names) stay. */
+async function fleetOnPorts(randomPorts: boolean): Promise<FleetInstance[]> {
   const fleet = await loadFleet(join(ROOT, 'demo/fleet.yaml'));
   const moved: FleetInstance[] = [];
-  for (const item of fleet) moved.push({ ...item, port: await freePort() });
+  for (const item of fleet) moved.push({ ...item, port: await preferredPort(item.port, randomPorts) });
   return moved;
 }
 
@@ -227,39 +237,6 @@ function remediatorEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
     ([name]) => !name.startsWith('REMEDIATOR_') && name !== 'REDIS_URL',
   );
   return { ...Object.fromEntries(inherited), ...settings };
-}
-
-function printReady(urls: Record<string, string>, fleet: readonly FleetInstance[], stack: Stack): void {
-  const first = fleet[0];
-  const lines = [
-    '',
-    'remediator demo is running (Ctrl-C stops everything)',
-    ...Object.entries(urls).map(([name, url]) => `  ${name.padEnd(13)} ${url}`),
-    ...fleet.map(
-      (item) =>
-        `  ${`${item.service}-${item.instance}`.padEnd(18)} http://127.0.0.1:${item.port}  (${item.name})`,
-    ),
-    `  logs          ${join(stack.dir, 'logs')}`,
-    '',
-    'Try:',
-    `  inject a memory leak: curl -XPOST http://127.0.0.1:${first?.port}/fault/memory-leak`,
-    `  watch:                curl -s ${urls.remediator}/api/v1/runs`,
-    `  alerts:               ${urls.alertmanager}/#/alerts`,
-    '  other faults:         /fault/error-spike, /fault/pool-exhaustion, /fault/cpu-burn, /fault/clear',
-    '',
-  ];
-  process.stdout.write(lines.join('\n'));
-  const pids = {
-    redis: stack.redis?.pid,
-    ...Object.fromEntries(stack.processes.map((proc) => [proc.name, proc.pid])),
-  };
-  const instances = fleet.map(({ service, instance, name, port }) => ({
-    service,
-    instance,
-    name,
-    url: `http://127.0.0.1:${port}`,
-  }));
-  process.stdout.write(`DEMO_READY ${JSON.stringify({ dir: stack.dir, urls, instances, pids })}\n`);
 }
 
 /** Newest first: remediator before what it talks to, Redis last. */

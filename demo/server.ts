@@ -82,7 +82,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       res.end(await metrics.registry.metrics());
       return;
     }
-    if (req.method === 'GET' && path === '/admin/state') return send(res, 200, state());
+    if (req.method === 'GET' && path === '/admin/state') return send(res, 200, { ...identity, ...state() });
     const route = posts[path];
     if (route === undefined) throw new HttpError(404, `no route ${path}`);
     if (req.method !== 'POST') throw new HttpError(405, `${path} takes POST`);

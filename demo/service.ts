@@ -2,8 +2,9 @@
  * Runs one demo service instance:
  *
  *   node --import tsx demo/service.ts --service user-service --instance 1 --port 8081 --state-dir data/demo/run
+ *     [--host 127.0.0.1]
  *
- * Writes its pid to `<state-dir>/<service>-<instance>.pid` (what demo/bin/restart kills) and stops
+ * Writes its pid to `<state-dir>/<service>-<instance>.pid` (what demo-restart kills) and stops
  * on SIGTERM/SIGINT.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       instance: { type: 'string' },
       port: { type: 'string' },
       'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+      host: { type: 'string', default: '127.0.0.1' },
     },
   });
   const service = values.service as ServiceName;
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
   const stateDir = values['state-dir'];
 
-  const running = await startDemoService({ service, instance, port });
+  const running = await startDemoService({ service, instance, port, host: values.host });
   await mkdir(stateDir, { recursive: true });
   const pidPath = pidFile(stateDir, service, instance);
   await writeFile(pidPath, `${process.pid}\n`);

@@ -1,17 +1,21 @@
 /**
  * Keeps the demo fleet running: one child process per instance (demo/service.ts), started again
- * after any exit, so `demo/bin/restart` (SIGTERM to the pid in the pid file) is a real restart that
+ * after any exit, so `demo-restart` (SIGTERM to the pid in the pid file) is a real restart that
  * clears every fault.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FleetInstance } from './fleet.ts';
+import { INSTANCES_FILE, instancesFile, type FleetInstance } from './fleet.ts';
 import { stopProcess } from './stack/stop.ts';
 
 export interface SupervisorOptions {
   readonly fleet: readonly FleetInstance[];
-  /** Where instances write their pid files. */
+  /** Where instances write their pid files, and the supervisor the `instances` file (name -> number). */
   readonly stateDir: string;
+  /** Address the instances listen on. @defaultValue 127.0.0.1 */
+  readonly host?: string;
   /** Wait before starting an exited instance again; doubled (up to 10 s) while it keeps crashing. @defaultValue 500 */
   readonly backoffMs?: number;
   /** One JSON object per event. @defaultValue writes JSON lines to stdout */
@@ -38,11 +42,14 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   const children = new Map<string, ChildProcess>();
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
+  mkdirSync(options.stateDir, { recursive: true });
+  writeFileSync(join(options.stateDir, INSTANCES_FILE), instancesFile(options.fleet));
 
   const start = (spec: FleetInstance, backoffMs: number) => {
     const key = `${spec.service}-${spec.instance}`;
     const args = ['--import', TSX, SERVICE_SCRIPT, '--service', spec.service, '--instance'];
     args.push(String(spec.instance), '--port', String(spec.port), '--state-dir', options.stateDir);
+    if (options.host !== undefined) args.push('--host', options.host);
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', options.childOutput ?? 'inherit', options.childOutput ?? 'inherit'],
     });

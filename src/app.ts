@@ -21,12 +21,21 @@ import type { RunStore } from './record/runs-store.ts';
 import type { ProducerDeps } from './queue/producer.ts';
 import type { PolicyStores } from './policy/types.ts';
 import { pausesRoutes } from './http/pauses.ts';
+import { approvalRoutes } from './http/approvals.ts';
+import { approvalLinkRoutes } from './http/approval-links.ts';
+import { slackActionRoutes } from './http/slack-actions.ts';
+import { consoleRoutes } from './http/ui/console.ts';
+import type { ApprovalService } from './policy/approval-types.ts';
 
 export interface AppDeps {
   readonly settings: {
     readonly bodyLimit: number;
     readonly webhookAuth: Credentials;
     readonly operatorToken?: string;
+    /** Enables Slack's interactive buttons (POST /hooks/slack/actions). */
+    readonly slackSigningSecret?: string;
+    /** How people reach this service (REMEDIATOR_PUBLIC_URL); https here makes console cookies Secure. */
+    readonly publicUrl?: string;
   };
   /** Serve the Alertmanager webhook (false for worker-only processes). */
   readonly webhook: boolean;
@@ -46,6 +55,10 @@ export interface AppDeps {
   /** Reads policy state into the gauges before a scrape (circuits, targets, healing memory, pauses). */
   readonly collectPolicyMetrics?: () => Promise<void>;
   readonly now: () => Date;
+  /** Answers approval requests (API, links, Slack, console); absent in tests that do not need it. */
+  readonly approvals?: ApprovalService;
+  /** The secret approval links are signed with (read from Redis on first use when not configured). */
+  readonly approvalLinks?: { readonly secret: () => Promise<Buffer> };
 }
 
 /** Builds the HTTP app; never listens (main.ts does, tests use inject()). */
@@ -55,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.settings.bodyLimit,
     // Alertmanager retries; keep a slow client from holding a socket forever.
     requestTimeout: 30_000,
+    // Signed approval links are path parameters of ~200 characters (the default limit is 100).
+    maxParamLength: 2048,
     // The webhook logs one line per notification itself; per-request lines would double that.
     logController: new LogController({ disableRequestLogging: true }),
     // An unknown query parameter is an error, not silently dropped.
@@ -94,5 +109,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.webhook) await app.register(webhookRoutes, deps);
   await app.register(runsRoutes, deps);
   await app.register(pausesRoutes, deps);
+  await app.register(approvalRoutes, deps);
+  await app.register(approvalLinkRoutes, deps);
+  await app.register(slackActionRoutes, deps);
+  await app.register(consoleRoutes, deps);
   return app;
 }

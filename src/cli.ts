@@ -5,6 +5,7 @@ import { dryRun, formatDryRun } from './cli/dry-run.ts';
 import { validateFiles } from './cli/validate.ts';
 import { openPolicyView } from './cli/policy-view.ts';
 import { pauseCommand } from './cli/pause.ts';
+import { approveCommand } from './cli/approve.ts';
 import { startService, type Mode } from './main.ts';
 
 const USAGE = `usage: remediator <command> [options]
@@ -20,6 +21,8 @@ commands:
            [--until ISO] [--by NAME] [--url URL]
   pauses [--json]            list pauses
   unpause <id>               expire a pause now
+  approve <run-id> [--comment C]   approve a run waiting for approval
+  deny <run-id> --reason R         deny it (the run ends skipped: approval_denied)
 
 Settings come from environment variables; see README.md.`;
 
@@ -42,6 +45,9 @@ export async function main(argv: readonly string[], io: Out = stdio): Promise<nu
       case 'pauses':
       case 'unpause':
         return await pauseCommand(command, rest, readSettings(process.env), io);
+      case 'approve':
+      case 'deny':
+        return await approveCommand(command, rest, readSettings(process.env), io);
       case undefined:
       case 'help':
       case '--help':

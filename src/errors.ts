@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'E_INTERRUPTED' // the process running a step died; the step's outcome is unknown
   | 'E_RUNBOOK_GONE' // the run's runbook is no longer loaded
   | 'E_SUPERSEDED' // a later attempt at the run holds a newer fence: this one must stop writing
+  | 'E_CONFLICT' // a record changed under us too many times in a row
   | 'E_REDIS_MISSING'; // no redis-server on PATH and no REDIS_URL
 
 export class RemediatorError extends Error {

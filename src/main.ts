@@ -14,6 +14,10 @@ import { createPolicyStores } from './policy/stores.ts';
 import { createSilenceChecker } from './policy/silences.ts';
 import { createEscalator, parseEscalationTargets } from './record/escalate.ts';
 import { verify } from './verify/verify.ts';
+import { createApprovalService } from './policy/approval-service.ts';
+import { approvalSecret } from './policy/approval-secret.ts';
+import { createApprovalNotifier } from './record/approval-notify.ts';
+import { wakeRun } from './queue/wake.ts';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { createSshExecutor } from './execute/ssh.ts';
 import { buildRunbookIndex } from './match/select.ts';
@@ -78,6 +82,18 @@ export async function startService(
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
   const stores = createPolicyStores(storeRedis, prefix);
+  const linkSecret = approvalSecret(settings.approvalSecret, stores.approvals);
+  // Links in approval requests: the public URL, else the address this process listens on (known after listen).
+  let baseUrl = settings.publicUrl ?? '';
+  const approvals = createApprovalService({
+    store,
+    stores,
+    metrics,
+    audit: createRedisAuditLog(storeRedis, prefix),
+    log,
+    now: () => new Date(),
+    wake: (runId) => wakeRun(queue, runId, log),
+  });
   const webhookAuth = {
     ...(settings.webhookToken ? { token: settings.webhookToken } : {}),
     ...(settings.webhookBasic ? { basic: settings.webhookBasic } : {}),
@@ -87,7 +103,11 @@ export async function startService(
       bodyLimit: settings.bodyLimit,
       webhookAuth,
       ...(settings.operatorToken ? { operatorToken: settings.operatorToken } : {}),
+      ...(settings.slackSigningSecret ? { slackSigningSecret: settings.slackSigningSecret } : {}),
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
     },
+    approvals,
+    approvalLinks: { secret: linkSecret },
     webhook: mode === 'serve',
     logger: log,
     registry,
@@ -102,7 +122,12 @@ export async function startService(
     now: () => new Date(),
     stores,
     stabilizeMs: settings.stabilizeMs,
-    collectPolicyMetrics: () => collectPolicyMetrics(metrics, stores, runbooks, inventory, Date.now()),
+    collectPolicyMetrics: async () => {
+      await collectPolicyMetrics(metrics, stores, runbooks, inventory, Date.now());
+      const pending = await stores.approvals.pending(Date.now());
+      metrics.approvalsPending.set(pending.count);
+      metrics.approvalOldestPending.set(pending.oldestMs / 1000);
+    },
   });
   const escalator = createEscalator({ targets: parseEscalationTargets(settings.escalationWebhooks), log });
   const runner: RunnerDeps = {
@@ -119,6 +144,12 @@ export async function startService(
     escalate: (e) => escalator.escalate(e),
     fetch,
     sleep: (ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}).catch(() => undefined),
+    approvals: createApprovalNotifier({
+      targets: parseEscalationTargets(settings.approvalWebhooks, 'approval webhook'),
+      log,
+      baseUrl: () => baseUrl,
+      secret: linkSecret,
+    }),
     ...(settings.honourSilences && settings.alertmanagerUrl
       ? { silenced: createSilenceChecker({ url: settings.alertmanagerUrl, fetch, log }) }
       : {}),
@@ -130,6 +161,7 @@ export async function startService(
     );
   }
   const address = await app.listen({ host: settings.host, port: settings.port });
+  if (!settings.publicUrl) baseUrl = address;
   // Work is taken only once the HTTP side is up: a failed listen must not leave runs cut off mid-step.
   const worker: RunWorker = startRunWorker({
     connection: workerRedis,

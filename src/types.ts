@@ -104,6 +104,8 @@ export interface StepSpec {
   readonly verify?: VerifyTemplate;
   /** Reverses this step: after a later failure, or also after recovery when `when` is 'always'. */
   readonly undo?: { readonly action: SshStepSpec | HttpStepSpec; readonly when: 'failure' | 'always' };
+  /** Ask a human before this step runs. */
+  readonly approval?: ApprovalSpec;
 }
 
 export interface Rate {
@@ -139,6 +141,32 @@ export interface Runbook {
   readonly policy: RunbookPolicy;
   readonly dryRun: boolean;
   readonly adaptive: boolean;
+  /** Ask a human before the run starts (see also StepSpec.approval). */
+  readonly approval?: ApprovalSpec;
+}
+
+/** When to ask a human, and what silence means. Approval is needed when any condition holds. */
+export interface ApprovalSpec {
+  readonly always: boolean;
+  /** All must match the alert's labels. */
+  readonly labels: readonly Matcher[];
+  /** Business hours: approval is needed outside them. */
+  readonly outside?: BusinessHours;
+  /** Needed when the in-flight places, counting this run, would be used above this share of a cap. */
+  readonly blastRadiusAbove?: number;
+  readonly expiresAfterMs: number;
+  readonly onExpiry: 'deny' | 'approve';
+}
+
+export interface BusinessHours {
+  /** 0 = Sunday ... 6 = Saturday. */
+  readonly days: ReadonlySet<number>;
+  /** Minutes since midnight; start included, end excluded. */
+  readonly fromMinute: number;
+  readonly toMinute: number;
+  readonly timeZone: string;
+  /** As written, e.g. `Mon-Fri 09:00-18:00 Europe/Berlin`. */
+  readonly text: string;
 }
 
 export interface SshTarget {
@@ -194,13 +222,7 @@ export interface StepResult {
 }
 
 export type RunStatus =
-  | 'queued'
-  | 'awaiting_approval'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'unknown'
-  | 'skipped';
+  'queued' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'unknown' | 'skipped';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface StepRecord {

@@ -17,8 +17,12 @@ export async function generateKey(path: string): Promise<string> {
   return `${type} ${base64}`;
 }
 
-/** sshd_config for a key-only server on 127.0.0.1 whose files all live in `dir`. */
-export function sshdConfig(dir: string, port: number): string {
+/**
+ * sshd_config for a key-only server on 127.0.0.1 whose files all live in `dir`. `setEnv` becomes
+ * a `SetEnv` line: variables every session gets, overriding sshd's default environment, PATH included
+ * (sshd_config(5); test/integration/demo.test.ts relies on it: the runbooks call their commands by name).
+ */
+export function sshdConfig(dir: string, port: number, setEnv: Readonly<Record<string, string>> = {}): string {
   return [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
@@ -39,8 +43,20 @@ export function sshdConfig(dir: string, port: number): string {
     'UseDNS no',
     // Many clients connect at once; the default (10:30:100) would drop some of them during start-up.
     'MaxStartups 100',
+    // One line: sshd honours only the first SetEnv line it reads.
+    ...(Object.keys(setEnv).length === 0
+      ? []
+      : [`SetEnv ${Object.entries(setEnv).map(setEnvItem).join(' ')}`]),
     '',
   ].join('\n');
+}
+
+/** One `"NAME=VALUE"` of a SetEnv line: quoted, so a value may hold spaces; quotes cannot be escaped. */
+function setEnvItem([name, value]: [string, string]): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`SetEnv: bad variable name ${name}`);
+  if (/["\\\n\r]/.test(value))
+    throw new Error(`SetEnv ${name}: the value must not hold quotes or line breaks`);
+  return `"${name}=${value}"`;
 }
 
 /** The first line the server sends, or '' when the port refuses or stays silent. */

@@ -1,6 +1,8 @@
 /**
  * OpenSSH's sshd for the demo, like test/harness/sshd.ts: generated host and client keys, loopback
- * port, the current user may log in with the client key only. Everything lives in `dir`.
+ * port, the current user may log in with the client key only. Everything lives in `dir`. Sessions get
+ * `setEnv` (sshd's SetEnv): the demo host's PATH and where its state lives, which is how the runbooks'
+ * commands (`demo-restart`, `haproxy-cmd`) are found by name.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,7 +23,12 @@ export interface DemoSshd {
 
 const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/sbin/sshd'];
 
-export async function startDemoSshd(dir: string, port: number, logFile: string): Promise<DemoSshd> {
+export async function startDemoSshd(
+  dir: string,
+  port: number,
+  logFile: string,
+  setEnv: Readonly<Record<string, string>> = {},
+): Promise<DemoSshd> {
   // sshd re-executes itself and so needs an absolute path.
   const sshd = SSHD_CANDIDATES.find((path) => existsSync(path));
   if (sshd === undefined) throw new Error(`no sshd in ${SSHD_CANDIDATES.join(', ')}: install openssh-server`);
@@ -33,7 +40,7 @@ export async function startDemoSshd(dir: string, port: number, logFile: string):
   // Root's sshd insists on its privilege separation dir, which a fresh container may lack.
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const config = join(dir, 'sshd_config');
-  await writeFile(config, sshdConfig(dir, port));
+  await writeFile(config, sshdConfig(dir, port, setEnv));
   const started = await startProcess({
     name: 'sshd',
     command: sshd,

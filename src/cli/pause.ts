@@ -1,8 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Settings } from '../config/settings.ts';
-
-type Out = { out: (s: string) => void; err: (s: string) => void };
+import { apiClient, apiFailed, type Out } from './api-client.ts';
 
 /**
  * `remediator pause|pauses|unpause`: operators' pauses through the running service's API, like
@@ -28,20 +27,7 @@ export async function pauseCommand(
       json: { type: 'boolean', default: false },
     },
   });
-  const base = (
-    values.url ?? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${settings.port}`
-  ).replace(/\/+$/, '');
-  const auth: Record<string, string> = settings.operatorToken
-    ? { authorization: `Bearer ${settings.operatorToken}` }
-    : {};
-  const call = async (method: string, path: string, body?: unknown) => {
-    const init =
-      body === undefined
-        ? { method, headers: auth }
-        : { method, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) };
-    const res = await fetch(base + path, init);
-    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-  };
+  const call = apiClient(settings, values.url);
   if (command === 'pause') {
     const body = {
       matchers: values.match ?? [],
@@ -51,7 +37,7 @@ export async function pauseCommand(
       ...(values.until ? { expiresAt: values.until } : {}),
     };
     const res = await call('POST', '/api/v1/pauses', body);
-    if (res.status !== 201) return fail(io, res);
+    if (res.status !== 201) return apiFailed(io, res);
     io.out(
       values.json
         ? JSON.stringify(res.body)
@@ -66,12 +52,12 @@ export async function pauseCommand(
       return 2;
     }
     const res = await call('DELETE', `/api/v1/pauses/${encodeURIComponent(id)}`);
-    if (res.status !== 200) return fail(io, res);
+    if (res.status !== 200) return apiFailed(io, res);
     io.out(`expired ${id}`);
     return 0;
   }
   const res = await call('GET', '/api/v1/pauses');
-  if (res.status !== 200) return fail(io, res);
+  if (res.status !== 200) return apiFailed(io, res);
   const pauses = (res.body['pauses'] ?? []) as Array<Record<string, unknown>>;
   if (values.json) io.out(JSON.stringify(pauses));
   else if (pauses.length === 0) io.out('no pauses');
@@ -82,9 +68,4 @@ export async function pauseCommand(
     );
   }
   return 0;
-}
-
-function fail(io: Out, res: { status: number; body: Record<string, unknown> }): number {
-  io.err(`remediator: the API answered ${res.status}: ${String(res.body['message'] ?? 'no message')}`);
-  return 1;
 }

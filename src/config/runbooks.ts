@@ -6,6 +6,7 @@ import { compileAnchoredRegex } from '../match/regex.ts';
 import { compileTemplate, type TemplateScope } from '../execute/template.ts';
 import type { ParamSpec, Runbook, StepSpec } from '../types.ts';
 import { loadSchema, schemaProblems, type Path } from './schema-check.ts';
+import { compileApproval, type RawApproval } from './approval.ts';
 import { compilePolicy, type RawPolicy } from './policy.ts';
 import { compileStep, FieldError, formatPath, type RawStep } from './steps.ts';
 import { parseYaml, type YamlSource } from './yaml-source.ts';
@@ -23,6 +24,7 @@ interface RawRunbook {
   policy?: RawPolicy;
   dryRun?: boolean;
   adaptive?: boolean;
+  approval?: RawApproval;
 }
 
 /** Loads every runbook under the given files or directories; throws one ConfigError listing all problems. */
@@ -126,7 +128,10 @@ function compile(
     return at(['steps', i], item, () => compileStep(step, scope));
   });
   const policy = at(['policy', 'group'], `${label}: policy.group`, () => compilePolicy(raw.policy));
-  if (problems.length > 0 || !target || !policy) return { problems };
+  const approval = raw.approval
+    ? at(['approval'], `${label}: approval`, () => compileApproval(raw.approval!))
+    : undefined;
+  if (problems.length > 0 || !target || !policy || (raw.approval && !approval)) return { problems };
   const runbook: Runbook = {
     name: raw.name,
     description: raw.description ?? '',
@@ -139,6 +144,7 @@ function compile(
     policy,
     dryRun: raw.dryRun ?? false,
     adaptive: raw.adaptive ?? false,
+    ...(approval ? { approval } : {}),
   };
   return { runbook: deepFreeze(runbook), problems };
 }

@@ -23,10 +23,11 @@ export function schemaProblems(
   describe: DescribeItem,
 ): string[] {
   if (validate(source.value)) return [];
-  // Failures inside oneOf branches and the per-name failures under propertyNames are summed up by
+  // Failures inside oneOf/anyOf branches and the per-name failures under propertyNames are summed up by
   // their parent error, which words them better.
   const errors = (validate.errors ?? []).filter(
-    (e) => !e.schemaPath.includes('/oneOf/') && e.propertyName === undefined,
+    (e) =>
+      !e.schemaPath.includes('/oneOf/') && !e.schemaPath.includes('/anyOf/') && e.propertyName === undefined,
   );
   const seen = new Set<string>();
   const problems: string[] = [];
@@ -71,6 +72,7 @@ function explain(source: YamlSource, path: Path, e: ErrorObject): { line: number
         problem: `must be ${hint ?? `like ${String(params['pattern'])}`}${got(e.data)}`,
       };
     case 'oneOf':
+    case 'anyOf':
       return {
         line: source.lineOf(path),
         problem: `${hint ?? 'must match exactly one of the allowed forms'}${got(e.data)}`,

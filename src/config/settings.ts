@@ -53,7 +53,13 @@ export interface Settings {
   readonly honourSilences: boolean;
   /** REMEDIATOR_ESCALATION_WEBHOOKS: comma-separated URLs (`slack+https://...` for Slack's format) */
   readonly escalationWebhooks: string;
-  /** REMEDIATOR_PUBLIC_URL: how people reach this service, for links in escalations */
+  /** REMEDIATOR_APPROVAL_WEBHOOKS: where approval requests are posted, comma-separated (`slack+https://...` for Slack's format) */
+  readonly approvalWebhooks: string;
+  /** REMEDIATOR_APPROVAL_SECRET(_FILE): signs approval links; unset = a random secret kept in Redis, shared by every process */
+  readonly approvalSecret?: string;
+  /** REMEDIATOR_SLACK_SIGNING_SECRET(_FILE): enables POST /hooks/slack/actions (Slack's interactive buttons) */
+  readonly slackSigningSecret?: string;
+  /** REMEDIATOR_PUBLIC_URL: how people reach this service, for links in escalations and approval requests */
   readonly publicUrl?: string;
   /** REMEDIATOR_LOCK_TTL: lifetime of target locks and places, renewed while a run acts @defaultValue 30s */
   readonly lockTtlMs: number;
@@ -88,6 +94,11 @@ const KNOWN = new Set([
   'REMEDIATOR_HONOUR_SILENCES',
   'REMEDIATOR_ESCALATION_WEBHOOKS',
   'REMEDIATOR_PUBLIC_URL',
+  'REMEDIATOR_APPROVAL_WEBHOOKS',
+  'REMEDIATOR_APPROVAL_SECRET',
+  'REMEDIATOR_APPROVAL_SECRET_FILE',
+  'REMEDIATOR_SLACK_SIGNING_SECRET',
+  'REMEDIATOR_SLACK_SIGNING_SECRET_FILE',
   'REMEDIATOR_LOCK_TTL',
   'REMEDIATOR_STABILIZE',
 ]);
@@ -171,12 +182,17 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     honourSilences: flag('REMEDIATOR_HONOUR_SILENCES'),
     escalationWebhooks: env['REMEDIATOR_ESCALATION_WEBHOOKS'] ?? '',
     ...optional('publicUrl', url('REMEDIATOR_PUBLIC_URL')),
+    approvalWebhooks: env['REMEDIATOR_APPROVAL_WEBHOOKS'] ?? '',
+    ...optional('approvalSecret', secret('REMEDIATOR_APPROVAL_SECRET')),
+    ...optional('slackSigningSecret', secret('REMEDIATOR_SLACK_SIGNING_SECRET')),
     lockTtlMs: duration('REMEDIATOR_LOCK_TTL', '30s'),
     stabilizeMs: duration('REMEDIATOR_STABILIZE', '10m'),
   };
   if (settings.honourSilences && !settings.alertmanagerUrl) {
     problems.push('REMEDIATOR_HONOUR_SILENCES needs REMEDIATOR_ALERTMANAGER_URL');
   }
+  if (settings.approvalSecret !== undefined && settings.approvalSecret.length < 16)
+    problems.push('REMEDIATOR_APPROVAL_SECRET: too short to sign links safely (use 16 characters or more)');
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `environment: ${p}`));
   return Object.freeze(settings);
 }

@@ -10,6 +10,10 @@ import type {
 } from '../types.ts';
 import { parseDuration } from './duration.ts';
 import type { Path } from './schema-check.ts';
+import { compileApproval, type RawApproval } from './approval.ts';
+import { FieldError } from './field-error.ts';
+
+export { FieldError, formatPath } from './field-error.ts';
 
 export const DEFAULT_SSH_TIMEOUT_MS = 30_000;
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
@@ -29,6 +33,7 @@ export interface RawStep {
   idempotent?: boolean;
   verify?: RawVerify;
   undo?: { ssh?: RawStep['ssh']; http?: RawStep['http']; when?: 'failure' | 'always' };
+  approval?: RawApproval;
   ssh?: { command: string[]; stdin?: string; timeout?: string };
   http?: {
     method?: HttpStepSpec['method'];
@@ -38,19 +43,6 @@ export interface RawStep {
     expect?: number | number[];
     timeout?: string;
   };
-}
-
-/** A compile error about one field of a step, so the loader can point at its line. */
-export class FieldError extends RemediatorError {
-  readonly path: Path;
-  constructor(path: Path, cause: RemediatorError) {
-    super(cause.code, cause.message);
-    this.path = path;
-  }
-}
-
-export function formatPath(path: Path): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 /** Compiles a schema-valid step: its action, verify block and undo. */
@@ -70,6 +62,7 @@ export function compileStep(step: RawStep, scope: TemplateScope): StepSpec {
           },
         }
       : {}),
+    ...(step.approval ? { approval: prefixed(['approval'], () => compileApproval(step.approval!)) } : {}),
   };
 }
 

@@ -105,7 +105,8 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
   return run;
 }
 
-async function escalate(deps: RunnerDeps, run: RunRecord): Promise<void> {
+/** Tells the escalation webhooks about the run as it is now, and stores what they answered. */
+export async function escalate(deps: RunnerDeps, run: RunRecord): Promise<void> {
   const escalation: Escalation = {
     runId: run.id,
     runbook: run.runbook,

@@ -1,16 +1,17 @@
 import { errorMessage } from '../errors.ts';
 import { occurrenceId } from '../ingest/occurrence.ts';
-import type { Runbook, RunRecord, StepRecord, StepSpec, Target } from '../types.ts';
+import { approvalReasons } from '../policy/approval-condition.ts';
+import { admissionRequest } from '../policy/admission-stage.ts';
+import type { ApprovalSpec, Runbook, RunRecord, StepRecord, StepSpec, Target } from '../types.ts';
 import type { VerifySpec } from '../verify/types.ts';
 import { runContext } from './render-run.ts';
 import { execute, outcomeFields } from './step-exec.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
-export interface LadderResult {
-  status: 'succeeded' | 'failed' | 'skipped';
-  reason: string;
-  message: string;
-}
+export type LadderResult =
+  | { status: 'succeeded' | 'failed' | 'skipped'; reason: string; message: string }
+  /** Step `step` needs a human's approval first: the run stops here and asks. */
+  | { status: 'awaiting_approval'; step: number; why: string[]; spec: ApprovalSpec };
 
 /**
  * Runs the steps in order, gentlest first. A step whose action fails stops the run. A step with a
@@ -42,6 +43,10 @@ export async function runLadder(
         reason: 'resolved',
         message: `the alert resolved; stopped before step "${step.name}"`,
       };
+    }
+    if (spec.approval) {
+      const why = await stepApprovalNeeded(deps, run, runbook, i, spec.approval);
+      if (why.length > 0) return { status: 'awaiting_approval', step: i, why, spec: spec.approval };
     }
     const ok = await runStep(deps, run, step, target, signal);
     if (signal.aborted) return lockLost();
@@ -159,6 +164,28 @@ async function verifyStep(
     'verification ended',
   );
   return { kind: v.kind, ok: result.ok, detail: result.detail, elapsedMs: result.elapsedMs };
+}
+
+/** Why step `index` must wait for a human: empty when it was approved already or no condition holds. */
+async function stepApprovalNeeded(
+  deps: RunnerDeps,
+  run: RunRecord,
+  runbook: Runbook,
+  index: number,
+  spec: ApprovalSpec,
+): Promise<string[]> {
+  if (run.approvals?.some((a) => a.scope === 'step' && a.step === index && a.state === 'approved')) return [];
+  const now = deps.now().getTime();
+  let usage: Array<{ key: string; used: number; limit: number }> = [];
+  if (spec.blastRadiusAbove !== undefined) {
+    const slots = admissionRequest(run, runbook, deps.settings, now, run.id).slots.slice(0, 2);
+    // This run holds its places already: approvalReasons counts it once more.
+    usage = (await deps.stores.admission.usage(slots, now)).map((u) => ({
+      ...u,
+      used: Math.max(0, u.used - 1),
+    }));
+  }
+  return approvalReasons(spec, run.alert.labels, now, usage);
 }
 
 function specOf(runbook: Runbook, name: string): StepSpec {

@@ -1,3 +1,4 @@
+import type { ApprovalNotifier } from '../record/approval-notify.ts';
 import type { Metrics } from '../record/metrics.ts';
 import type { DeliveryResult, Escalation } from '../record/escalate.ts';
 import type { RunStore } from '../record/runs-store.ts';
@@ -23,4 +24,6 @@ export interface RunnerDeps {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Names the Alertmanager silence that matches these labels, when silences are honoured. */
   readonly silenced?: (labels: Labels) => Promise<string | undefined>;
+  /** Tells the approval webhooks a run waits for a human (absent: no webhook, only the API and console). */
+  readonly approvals?: ApprovalNotifier;
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { validatePause, type PauseInput } from '../policy/pause-match.ts';
+import type { PauseInput } from '../policy/pause-match.ts';
 import { operatorAuth } from './auth.ts';
+import { createPause, listPauses } from './pause-actions.ts';
 import { strictValidator } from './strict-validator.ts';
 import { withRedis } from './redis-guard.ts';
 
@@ -46,23 +46,18 @@ export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     handler: async (request, reply) => {
-      const now = deps.now();
-      const checked = validatePause(request.body, now.getTime());
-      if (!checked.ok)
+      const created = await createPause(pauses, request.body, deps.now());
+      if (!created.ok)
         return reply
           .code(400)
-          .send({ error: 'bad_request', message: checked.problems.join('; '), problems: checked.problems });
-      const pause = { ...checked.pause, id: randomUUID(), createdAt: now.toISOString() };
-      await withRedis(() => pauses.create(pause));
-      request.log.info({ pause }, 'pause created');
-      return reply.code(201).send(pause);
+          .send({ error: 'bad_request', message: created.problems.join('; '), problems: created.problems });
+      request.log.info({ pause: created.pause }, 'pause created');
+      return reply.code(201).send(created.pause);
     },
   });
-  app.get('/api/v1/pauses', { schema: listSchema }, async () => {
-    const now = deps.now().getTime();
-    const all = await withRedis(() => pauses.list());
-    return { pauses: all.map((p) => ({ ...p, active: Date.parse(p.expiresAt) > now })) };
-  });
+  app.get('/api/v1/pauses', { schema: listSchema }, async () => ({
+    pauses: await listPauses(pauses, deps.now().getTime()),
+  }));
   app.delete<{ Params: { id: string } }>(
     '/api/v1/pauses/:id',
     { schema: expireSchema },

@@ -4,7 +4,15 @@ import type { RunStatus } from '../types.ts';
 import { operatorAuth } from './auth.ts';
 import { withRedis } from './redis-guard.ts';
 
-const STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'unknown', 'skipped'];
+const STATUSES: RunStatus[] = [
+  'queued',
+  'awaiting_approval',
+  'running',
+  'succeeded',
+  'failed',
+  'unknown',
+  'skipped',
+];
 
 interface ListQuery {
   runbook?: string;

@@ -6,6 +6,7 @@ import type { OccurrenceStore } from '../stores/types.ts';
 import type { Alert, Runbook } from '../types.ts';
 import { occurrenceId } from './occurrence.ts';
 import { runId } from './run-id.ts';
+import { wakeRun } from '../queue/wake.ts';
 
 /** A resolved alert and the runbooks that act on it while it fires (its runs and targets). */
 export interface ResolvedMatch {
@@ -32,7 +33,8 @@ export interface ResolvedDeps {
 
 /**
  * Resolved alerts: remember their occurrences, and cancel the runs they had queued that have not
- * started (recorded as skipped: resolved). Runs already acting see the mark between steps.
+ * started (recorded as skipped: resolved). Runs already acting see the mark between steps; runs
+ * waiting for approval are woken to see it at once.
  */
 export async function handleResolved(
   deps: ResolvedDeps,
@@ -59,5 +61,9 @@ export async function handleResolved(
     // The job may be waiting or delayed; if a worker holds it, the worker sees the run is no longer queued.
     await deps.queue.remove(run.id).catch(() => 0);
   }
+  // Runs waiting for approval: woken now, so the worker cancels the request (and undoes any steps run).
+  const ended = new Set(cancelled.map((r) => r.id));
+  const others = await Promise.all(ids.filter((id) => !ended.has(id)).map((id) => deps.store.get(id)));
+  for (const run of others) if (run?.status === 'awaiting_approval') await wakeRun(deps.queue, run.id);
   return cancelled.length;
 }

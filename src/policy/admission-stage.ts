@@ -62,7 +62,9 @@ export async function admissionStage(
   if (result.ok)
     return { outcome: pass('admission', ctx.now, `fence ${result.fence}`), request, fence: result.fence };
   const reason = blockedReason(result.blocked, request);
-  const waited = ctx.now - Date.parse(ctx.run.receivedAt);
+  // A run a human approved waits from the answer, not from its arrival (the approval took time).
+  const since = ctx.run.approvals?.findLast((a) => a.state === 'approved')?.decidedAt ?? ctx.run.receivedAt;
+  const waited = ctx.now - Date.parse(since);
   if (waited >= ctx.runbook.policy.maxWaitMs) {
     return {
       outcome: stop(

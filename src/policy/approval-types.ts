@@ -8,8 +8,11 @@ export type ApprovalChannel = 'link' | 'api' | 'cli' | 'slack' | 'console' | 'ex
 
 /** One approval request of a run (a run may ask more than once: before it starts, before a risky step). */
 export interface ApprovalRecord {
-  state: 'pending' | 'approved' | 'denied' | 'expired';
-  /** Index in `run.steps` of the step waiting for the answer (0 when the whole run waits before it starts). */
+  /** `cancelled`: the alert resolved while the request waited. */
+  state: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+  /** `run`: the runbook's approval, asked before the run starts; `step`: a step's, asked before that step. */
+  scope: 'run' | 'step';
+  /** Index in `run.steps` of the step waiting for the answer (the first step when the whole run waits). */
   step: number;
   stepName: string;
   /** Why approval is needed, in words (`always`, `label role="primary"`, `outside Mon-Fri 09:00-18:00 Europe/Berlin`, ...). */
@@ -25,6 +28,8 @@ export interface ApprovalRecord {
   via?: ApprovalChannel;
   /** The approver's comment (a deny reason, usually). */
   comment?: string;
+  /** What the approval webhooks answered. */
+  notified?: Array<{ target: string; ok: boolean; status?: number; error?: string; attempts: number }>;
 }
 
 export type DecideResult =

@@ -1,5 +1,7 @@
 import type { AdmissionRequest } from '../stores/types.ts';
+import type { ApprovalSpec } from '../types.ts';
 import { admissionStage } from './admission-stage.ts';
+import { approvalStage } from './approval-stage.ts';
 import { admitBreaker, breakerStage } from './breaker-stage.ts';
 import { cooldownStage } from './cooldown-stage.ts';
 import { pass, type StageOutcome } from './outcome.ts';
@@ -11,11 +13,13 @@ import { ESCALATING, type Decision, type StageContext } from './types.ts';
 export type GateResult =
   | { kind: 'go'; decisions: Decision[]; admission: AdmissionRequest; fence: number; trial: boolean }
   | { kind: 'stop'; decisions: Decision[]; decision: Decision; escalate: boolean }
-  | { kind: 'wait'; decisions: Decision[]; retryAt: number };
+  | { kind: 'wait'; decisions: Decision[]; retryAt: number }
+  /** A human must approve first: the runner records the request; the run holds nothing meanwhile. */
+  | { kind: 'approval'; decisions: Decision[]; why: string[]; spec: ApprovalSpec };
 
 /**
  * The policy pipeline between "an alert matched" and "a step runs". Cheap checks first (nothing is
- * taken), then the places the run must hold (it may wait for them), then, holding them, the cooldown
+ * taken), then a human's approval when the runbook asks for one, then the places the run must hold (it may wait for them), then, holding them, the cooldown
  * again, the rate windows (which count the run) and the breaker's permission (a half-open breaker's
  * single trial): a refusal after admission gives the places back.
  */
@@ -36,6 +40,10 @@ export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResu
     decisions.push(outcome.decision);
     if (outcome.kind === 'stop') return stopped(outcome);
   }
+  // Before any place is taken: a run waiting for a human must not hold the target or a slot.
+  const approval = await approvalStage(ctx, dryRun);
+  if (approval.decision) decisions.push(approval.decision);
+  if (approval.kind === 'ask') return { kind: 'approval', decisions, why: approval.why, spec: approval.spec };
   const admission = await admissionStage(ctx);
   decisions.push(admission.outcome.decision);
   if (admission.outcome.kind === 'wait')

@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
 import { occurrenceId } from '../ingest/occurrence.ts';
 import { admissionRequest } from './admission-stage.ts';
+import { approvalReasons } from './approval-condition.ts';
 import { policyKeys } from './keys.ts';
 import { matchingPause } from './pause-match.ts';
 import type { StageContext } from './types.ts';
@@ -50,6 +51,15 @@ export async function inspectGate(ctx: Omit<StageContext, 'owner'>): Promise<Ins
       : { stage: 'cooldown', decision: 'allow', detail: 'no cooldown' },
   );
   const request = admissionRequest(run, runbook, settings, now, `${run.id}/inspect`);
+  if (runbook.approval) {
+    const usage = await stores.admission.usage(request.slots.slice(0, 2), now);
+    const why = approvalReasons(runbook.approval, run.alert.labels, now, usage);
+    out.push(
+      why.length > 0
+        ? { stage: 'approval', decision: 'wait', detail: `would wait for a human: ${why.join('; ')}` }
+        : { stage: 'approval', decision: 'allow', detail: 'not needed' },
+    );
+  }
   const peek = await stores.admission.peek(request);
   out.push(
     peek.ok

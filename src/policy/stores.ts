@@ -1,3 +1,4 @@
+import { createRedisApprovalStore } from '../stores/redis-approval-store.ts';
 import type { Redis } from 'ioredis';
 import { createRedisAdmissionStore } from '../stores/redis-admission-store.ts';
 import { createRedisBreakerStore } from '../stores/redis-breaker-store.ts';
@@ -20,5 +21,6 @@ export function createPolicyStores(redis: Redis, prefix: string): PolicyStores {
     pauses: createRedisPauseStore(redis, prefix),
     stats: createRedisStatsStore(redis, prefix),
     targets: createRedisTargetStore(redis, prefix),
+    approvals: createRedisApprovalStore(redis, prefix),
   };
 }

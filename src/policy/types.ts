@@ -1,6 +1,7 @@
 import type { Settings } from '../config/settings.ts';
 import type {
   AdmissionStore,
+  ApprovalStore,
   BreakerStore,
   CooldownStore,
   OccurrenceStore,
@@ -13,7 +14,7 @@ import type { Labels, Runbook, RunRecord } from '../types.ts';
 
 /** The stages between a match and an action, in the order they run. */
 export type StageName =
-  'resolved' | 'pause' | 'breaker' | 'cooldown' | 'admission' | 'rate_limit' | 'dry_run';
+  'resolved' | 'pause' | 'breaker' | 'cooldown' | 'approval' | 'admission' | 'rate_limit' | 'dry_run';
 
 /**
  * Why a run was refused, skipped or made to wait. Stable strings: they are metric label values and
@@ -29,7 +30,10 @@ export type PolicyReason =
   | 'group_busy' // the group's places for progressive healing are taken
   | 'blast_radius' // the runbook's or the global in-flight cap is reached
   | 'wait_timeout' // waited longer than maxWait for one of the above
-  | 'dry_run'; // everything was decided and rendered, nothing executed
+  | 'dry_run' // everything was decided and rendered, nothing executed
+  | 'awaiting_approval' // a human must approve first
+  | 'approval_denied' // a human said no
+  | 'approval_expired'; // nobody answered in time (and the runbook says that means no)
 
 export interface Decision {
   readonly stage: StageName;
@@ -45,6 +49,7 @@ export const ESCALATING: ReadonlySet<PolicyReason> = new Set([
   'cooldown',
   'rate_limited',
   'wait_timeout',
+  'approval_expired',
 ]);
 
 export interface PolicyStores {
@@ -56,6 +61,7 @@ export interface PolicyStores {
   readonly pauses: PauseStore;
   readonly stats: StatsStore;
   readonly targets: TargetStore;
+  readonly approvals: ApprovalStore;
 }
 
 export type PolicySettings = Pick<

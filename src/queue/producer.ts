@@ -24,6 +24,11 @@ const JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/** Adds the job of one existing run (its id is the run id, so adding twice is harmless). */
+export async function enqueueRun(queue: Queue, id: string, name = 'run'): Promise<void> {
+  await queue.add(name, { runId: id }, { ...JOB_OPTIONS, jobId: id });
+}
+
 export interface EnqueueResult {
   queued: number;
   duplicates: number;

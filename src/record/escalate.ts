@@ -43,9 +43,9 @@ export interface DeliveryResult {
   attempts: number;
 }
 
-export interface Escalator {
+export interface Escalator<T = Escalation> {
   /** Delivers to every target in parallel; never throws. Results are in the order of the targets. */
-  escalate(e: Escalation): Promise<DeliveryResult[]>;
+  escalate(e: T): Promise<DeliveryResult[]>;
 }
 
 const SLACK_PREFIX = 'slack+';
@@ -54,7 +54,7 @@ const SLACK_PREFIX = 'slack+';
  * Parses a comma-separated list of webhook URLs; `slack+https://...` selects Slack's message body.
  * Errors name the entry by position and scheme://host only, since the rest may be a secret.
  */
-export function parseEscalationTargets(text: string): EscalationTarget[] {
+export function parseEscalationTargets(text: string, what = 'escalation target'): EscalationTarget[] {
   const entries = text
     .split(',')
     .map((entry) => entry.trim())
@@ -71,7 +71,7 @@ export function parseEscalationTargets(text: string): EscalationTarget[] {
     if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
       throw new RemediatorError(
         'E_CONFIG',
-        `escalation target ${i + 1} (${redact(entry)}) is not an http(s) URL: ` +
+        `${what} ${i + 1} (${redact(entry)}) is not an http(s) URL: ` +
           `write https://host/path, or slack+https://hooks.slack.com/services/... for Slack`,
       );
     }
@@ -174,16 +174,35 @@ export interface EscalatorOptions {
   readonly log: Logger;
 }
 
+/** Posts escalations (the generic JSON body or Slack's) to every target. */
 export function createEscalator(options: EscalatorOptions): Escalator {
+  return createWebhookPoster<Escalation>({
+    ...options,
+    what: 'escalation',
+    render: (format, e) => (format === 'slack' ? slackBody(e) : jsonBody(e)),
+  });
+}
+
+/**
+ * Posts a JSON body made per target format, with a bounded retry on 5xx and network errors (never on
+ * 4xx); results name targets by origin only. Escalations and approval requests both go through it.
+ */
+export function createWebhookPoster<T extends { runId: string }>(
+  options: EscalatorOptions & {
+    readonly what: string;
+    readonly render: (format: EscalationFormat, payload: T) => unknown;
+  },
+): Escalator<T> {
   const { targets, fetch: fetchFn = globalThis.fetch, timeoutMs = 5000, retries = 2, log } = options;
   const backoffMs = options.backoffMs ?? [200, 800];
-  const deliver = async (target: EscalationTarget, e: Escalation): Promise<DeliveryResult> => {
+  const { what, render } = options;
+  const deliver = async (target: EscalationTarget, e: T): Promise<DeliveryResult> => {
     const origin = redact(target.url);
     // Error texts (an invalid URL, say) may quote the URL: only its origin leaves this function.
     const scrub = (text: string): string => text.split(target.url).join(origin);
     let result: DeliveryResult = { target: origin, ok: false, attempts: 0 };
     try {
-      const body = JSON.stringify(target.format === 'slack' ? slackBody(e) : jsonBody(e));
+      const body = JSON.stringify(render(target.format, e));
       for (let attempt = 1; attempt <= retries + 1; attempt++) {
         if (attempt > 1) await sleep(backoffMs[Math.min(attempt - 2, backoffMs.length - 1)] ?? 0);
         const outcome = await post(fetchFn, target.url, body, timeoutMs);
@@ -191,18 +210,15 @@ export function createEscalator(options: EscalatorOptions): Escalator {
         if (outcome.error !== undefined) result.error = scrub(outcome.error);
         const retryable = !outcome.ok && (outcome.status === undefined || outcome.status >= 500);
         if (!retryable) break;
-        log.debug(
-          { runId: e.runId, target: origin, attempt, error: result.error },
-          'escalation attempt failed',
-        );
+        log.debug({ runId: e.runId, target: origin, attempt, error: result.error }, `${what} attempt failed`);
       }
     } catch (err) {
       result = { ...result, ok: false, error: scrub(errorMessage(err)) };
     }
     if (result.ok) {
-      log.info({ runId: e.runId, target: origin, attempts: result.attempts }, 'escalation delivered');
+      log.info({ runId: e.runId, target: origin, attempts: result.attempts }, `${what} delivered`);
     } else {
-      log.warn({ runId: e.runId, ...result }, 'escalation not delivered');
+      log.warn({ runId: e.runId, ...result }, `${what} not delivered`);
     }
     return result;
   };

@@ -5,16 +5,31 @@ import type { Redis } from 'ioredis';
  * - `alert:truncated`: Alertmanager left alerts out of a notification (receiver `max_alerts`); those
  *   alerts were never seen, so nobody should assume they were handled. Fields: receiver, groupKey,
  *   externalURL, count (alerts left out), received (alerts in the notification).
+ * - `approval:granted` / `approval:denied`: a human answered an approval request. Fields: runId,
+ *   runbook, target, step (the step the answer is for), by (who), via (link, api, cli, slack,
+ *   console), comment (optional).
  */
-export type AuditEvent = {
-  type: 'alert:truncated';
-  at: string;
-  receiver: string;
-  groupKey: string;
-  externalURL: string;
-  count: number;
-  received: number;
-};
+export type AuditEvent =
+  | {
+      type: 'alert:truncated';
+      at: string;
+      receiver: string;
+      groupKey: string;
+      externalURL: string;
+      count: number;
+      received: number;
+    }
+  | {
+      type: 'approval:granted' | 'approval:denied';
+      at: string;
+      runId: string;
+      runbook: string;
+      target: string;
+      step: string;
+      by: string;
+      via: string;
+      comment?: string;
+    };
 
 export interface AuditLog {
   append(event: AuditEvent): Promise<void>;

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Runbook, RunStatus, StepStatus } from '../types.ts';
+import { createApprovalMetrics } from './approval-metrics.ts';
 
-export type RunResult = Exclude<RunStatus, 'queued' | 'running'>;
+export type RunResult = Exclude<RunStatus, 'queued' | 'running' | 'awaiting_approval'>;
 export type StepResultLabel = Extract<StepStatus, 'succeeded' | 'failed'>;
 export type QueueState = 'waiting' | 'active' | 'delayed' | 'failed';
 /** What ingest made of each (runbook, alert) match. */
@@ -170,6 +171,7 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     stepSuccessRatio,
     stepAttempts,
     pausesActive,
+    ...createApprovalMetrics(registry, runbooks),
   };
 }
 

@@ -39,6 +39,17 @@ export interface RunStore {
   cancelQueued(ids: readonly string[], reason: string, message: string, at: string): Promise<RunRecord[]>;
   /** Writes a run (waiting, or ending without having started) only while it is still queued; false otherwise. */
   saveIfQueued(run: RunRecord): Promise<boolean>;
+  /**
+   * Read, change, write, atomically: `change` gets the stored run and returns the new record, or
+   * undefined to leave it as it is. Retried when another writer got in between (compare-and-set on
+   * the whole record). Returns what was written, or why nothing was.
+   */
+  update(
+    id: string,
+    change: (run: RunRecord) => RunRecord | undefined,
+  ): Promise<
+    { kind: 'updated'; run: RunRecord } | { kind: 'missing' } | { kind: 'unchanged'; run: RunRecord }
+  >;
 }
 
 // Run keys are built inside the scripts from a prefix: fine on a single Redis or Sentinel, not on Cluster.
@@ -80,6 +91,13 @@ if current > tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'doc', ARGV[2], 'fence', ARGV[3])
 return 1`;
 
+// KEYS: run. ARGV: expected status, expected doc, status, doc.
+const COMPARE_AND_SET = `
+local cur = redis.call('HMGET', KEYS[1], 'status', 'doc')
+if cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[3], 'doc', ARGV[4])
+return 1`;
+
 const CLAIM = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
@@ -104,7 +122,7 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
   // Ended runs, by arrival: what trimming may delete.
   const endedKey = `${options.prefix}runs:ended`;
   const noteEnded = async (run: RunRecord) => {
-    if (run.status !== 'queued' && run.status !== 'running') {
+    if (run.status !== 'queued' && run.status !== 'running' && run.status !== 'awaiting_approval') {
       await redis.zadd(endedKey, Date.parse(run.receivedAt), run.id);
     }
   };
@@ -178,6 +196,21 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
         (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), run.status, JSON.stringify(run))) === 1;
       if (saved) await noteEnded(run);
       return saved;
+    },
+    async update(id, change) {
+      for (let attempt = 0; ; attempt++) {
+        const [status, doc] = await redis.hmget(runKey(id), 'status', 'doc');
+        if (!status || !doc) return { kind: 'missing' };
+        const run = { ...(JSON.parse(doc) as RunRecord), status: status as RunStatus };
+        const next = change(structuredClone(run));
+        if (!next) return { kind: 'unchanged', run };
+        const args = [status, doc, next.status, JSON.stringify(next)];
+        if ((await evalScript(redis, COMPARE_AND_SET, 1, runKey(id), ...args)) === 1) {
+          await noteEnded(next);
+          return { kind: 'updated', run: next };
+        }
+        if (attempt >= 20) throw new RemediatorError('E_CONFLICT', `run ${id}: changed too often to update`);
+      }
     },
     async cancelQueued(ids, reason, message, at) {
       if (ids.length === 0) return [];

@@ -128,5 +128,11 @@ export function createRedisAdmissionStore(redis: Redis, prefix: string): Admissi
       if (owner && owner !== runId && Number(expiresAt) > now) return { ok: false, blocked: lock.key };
       return { ok: true };
     },
+    async usage(slots, now) {
+      const counts = await Promise.all(
+        slots.map((slot) => redis.zcount(`${prefix}slot:${slot.key}`, `(${now}`, '+inf')),
+      );
+      return slots.map((slot, i) => ({ key: slot.key, used: counts[i] ?? 0, limit: slot.limit }));
+    },
   };
 }

@@ -44,6 +44,11 @@ export interface AdmissionStore {
   release(request: Pick<AdmissionRequest, 'runId' | 'slots' | 'lock'>): Promise<void>;
   /** Would acquire succeed now? Read only and not atomic: for `remediator test`, never for decisions. */
   peek(request: AdmissionRequest): Promise<{ ok: true } | { ok: false; blocked: string }>;
+  /** How many hold each counting place now (read only: for approval conditions and views). */
+  usage(
+    slots: AdmissionRequest['slots'],
+    now: number,
+  ): Promise<Array<{ key: string; used: number; limit: number }>>;
 }
 
 /** Sliding-window counters: N events per window. */
@@ -156,4 +161,14 @@ export interface TargetStore {
   /** Writes only if the version is still `version` (then it becomes version + 1). */
   compareAndSet(target: string, version: number, record: TargetRecord): Promise<boolean>;
   all(): Promise<Map<string, TargetRecord>>;
+}
+
+/** Approval requests waiting for an answer, and the secret approval links are signed with. */
+export interface ApprovalStore {
+  add(runId: string, requestedAt: number): Promise<void>;
+  remove(runId: string): Promise<void>;
+  /** How many wait, and how long the oldest has waited (0 when none). */
+  pending(now: number): Promise<{ count: number; oldestMs: number }>;
+  /** A random secret shared by every process on this Redis, made on first use. */
+  sharedSecret(): Promise<Buffer>;
 }

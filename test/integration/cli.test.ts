@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,11 +48,22 @@ describe('remediator validate', () => {
     const { code, stdout, stderr } = await cli(['validate', 'runbooks']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(lines(stdout)).toEqual([
-      'ok: 3 runbook(s)',
-      '  drain-erroring-instance (runbooks/drain-instance.yaml): 1 step(s), on firing',
+      'ok: 4 runbook(s)',
+      '  drain-erroring-instance (runbooks/drain-erroring-instance.yaml): 2 step(s), on firing',
       '  resize-connection-pool (runbooks/resize-connection-pool.yaml): 1 step(s), on firing',
-      '  restart-leaking-service (runbooks/restart-service.yaml): 2 step(s), on firing',
-      `ok: inventory ${join(ROOT, 'inventory.yaml')}: 4 target(s)`,
+      '  restart-cpu-burner (runbooks/restart-cpu-burner.yaml): 1 step(s), on firing',
+      '  restart-leaking-service (runbooks/restart-leaking-service.yaml): 2 step(s), on firing',
+      `ok: inventory ${join(ROOT, 'inventory.yaml')}: 7 target(s)`,
+    ]);
+  });
+
+  it('accepts the real-fleet examples of examples/runbooks', async () => {
+    const { code, stdout, stderr } = await cli(['validate', 'examples/runbooks']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(lines(stdout).slice(0, 3)).toEqual([
+      'ok: 2 runbook(s)',
+      '  drain-at-load-balancer (examples/runbooks/drain-at-load-balancer.yaml): 1 step(s), on firing',
+      '  restart-systemd-service (examples/runbooks/restart-systemd-service.yaml): 2 step(s), on firing',
     ]);
   });
 
@@ -113,13 +124,13 @@ describe('remediator test (dry run)', () => {
   it('prints the matches and the rendered ssh command of each alert', async () => {
     const { code, stdout, stderr } = await cli(['test', FIXTURE_01]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    const file = join(ROOT, 'runbooks/restart-service.yaml');
+    const file = join(ROOT, 'runbooks/restart-leaking-service.yaml');
     const alert = (n: number, fingerprint: string) => [
       `alert {alertname="HighMemoryUsage", instance="app-${n}:8081", job="demo", service="user-service", severity="critical"} firing (fingerprint ${fingerprint}, startsAt 2026-11-21T07:18:09.123Z)`,
       `  runbook restart-leaking-service (${file}) run ${runId('restart-leaking-service', fingerprint, '2026-11-21T07:18:09.123Z')}`,
       `    target app-${n}:8081 via ssh remediator@127.0.0.1:2222, http http://127.0.0.1:808${n}`,
       '    1. release-memory: http POST /admin/release-memory expect 200 (timeout 10000 ms)',
-      '    2. restart: ssh sudo -n systemctl restart user-service (timeout 60000 ms)',
+      `    2. restart: ssh demo-restart user-service app-${n}:8081 (timeout 10000 ms)`,
     ];
     expect(lines(stdout)).toEqual([
       ...alert(1, '0f17f6a7c893adf7'),
@@ -145,7 +156,7 @@ describe('remediator test (dry run)', () => {
     expect(report.alerts[0]!.matches).toEqual([
       {
         runbook: 'restart-leaking-service',
-        file: join(ROOT, 'runbooks/restart-service.yaml'),
+        file: join(ROOT, 'runbooks/restart-leaking-service.yaml'),
         runId: runId('restart-leaking-service', '0f17f6a7c893adf7', '2026-11-21T07:18:09.123Z'),
         target: 'app-1:8081',
         reach: 'ssh remediator@127.0.0.1:2222, http http://127.0.0.1:8081',
@@ -165,8 +176,8 @@ describe('remediator test (dry run)', () => {
             name: 'restart',
             action: {
               kind: 'ssh',
-              argv: ['sudo', '-n', 'systemctl', 'restart', 'user-service'],
-              timeoutMs: 60_000,
+              argv: ['demo-restart', 'user-service', 'app-1:8081'],
+              timeoutMs: 10_000,
             },
           },
         ],
@@ -207,19 +218,43 @@ describe('remediator test (dry run)', () => {
       '    target app-1:8081 via ssh remediator@127.0.0.1:2222, http http://127.0.0.1:8081',
       '    1. grow-pool: http POST /admin/pool {"maxConnections":50,"reason":"remediator: ConnectionPoolExhausted on app-1:8081"} expect 200 (timeout 5000 ms)',
       `alert {alertname="HighErrorRate", service="user-service", instance="app-2:8081"} firing (fingerprint a2, startsAt ${at})`,
-      `  runbook drain-erroring-instance (${rb('drain-instance.yaml')}) run ${runId('drain-erroring-instance', 'a2', at)}`,
-      '    target lb-1 via ssh remediator@127.0.0.1:2222',
-      '    1. drain: ssh socat stdio unix-connect:/run/haproxy/admin.sock <<< "set server user-service/app-2:8081 state drain\\n" (timeout 10000 ms)',
+      `  runbook drain-erroring-instance (${rb('drain-erroring-instance.yaml')}) run ${runId('drain-erroring-instance', 'a2', at)}`,
+      '    target app-2:8081 via ssh remediator@127.0.0.1:2222, http http://127.0.0.1:8082',
+      '    1. drain: ssh haproxy-cmd <<< "set server user-service/app-2:8081 state drain\\n" (timeout 10000 ms)',
+      '    2. restart: ssh demo-restart user-service app-2:8081 (timeout 10000 ms)',
       `alert {alertname="HighErrorRate", service="user-service", instance="x;y"} firing (fingerprint a3, startsAt ${at})`,
-      `  runbook drain-erroring-instance (${rb('drain-instance.yaml')}) run ${runId('drain-erroring-instance', 'a3', at)}`,
-      '    target lb-1 via ssh remediator@127.0.0.1:2222',
-      '    would fail: E_PARAM: param "server": value "x;y" does not match the pattern "[A-Za-z0-9][A-Za-z0-9.-]{0,62}:[0-9]{1,5}"',
+      `  runbook drain-erroring-instance (${rb('drain-erroring-instance.yaml')}) run ${runId('drain-erroring-instance', 'a3', at)}`,
+      '    target x;y',
+      '    would fail: E_UNKNOWN_TARGET: target "x;y" is not in the inventory',
       `alert {alertname="HighMemoryUsage", service="order-service", instance="db-9:5432"} firing (fingerprint a4, startsAt ${at})`,
-      `  runbook restart-leaking-service (${rb('restart-service.yaml')}) run ${runId('restart-leaking-service', 'a4', at)}`,
+      `  runbook restart-leaking-service (${rb('restart-leaking-service.yaml')}) run ${runId('restart-leaking-service', 'a4', at)}`,
       '    target db-9:5432',
       '    would fail: E_UNKNOWN_TARGET: target "db-9:5432" is not in the inventory',
       `alert {alertname="Unrelated"} firing (fingerprint a5, startsAt ${at})`,
       '  no runbook matches',
+      '(policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh)',
+    ]);
+  });
+
+  it('shows a label refused by its param pattern (examples/runbooks, whose target is the load balancer)', async () => {
+    const file = join(tmp, 'param.json');
+    const at = '2026-11-21T07:18:09.123Z';
+    const labels = { alertname: 'HighErrorRate', service: 'user-service', instance: 'x;y' };
+    await writeFile(file, JSON.stringify(payload([{ labels, fingerprint: 'b1' }])));
+    const inventory = join(tmp, 'lb-inventory.yaml');
+    await writeFile(
+      inventory,
+      `targets:\n  lb-1:\n    ssh: { host: 10.0.0.2, user: u, key: k, hostKey: 'ssh-ed25519 AAAA' }\n`,
+    );
+    const env = { REMEDIATOR_RUNBOOKS_DIR: 'examples/runbooks', REMEDIATOR_INVENTORY: inventory };
+    const { code, stdout } = await cli(['test', file], env);
+    expect(code).toBe(0);
+    const rb = join(ROOT, 'examples/runbooks/drain-at-load-balancer.yaml');
+    expect(lines(stdout)).toEqual([
+      `alert {alertname="HighErrorRate", service="user-service", instance="x;y"} firing (fingerprint b1, startsAt ${at})`,
+      `  runbook drain-at-load-balancer (${rb}) run ${runId('drain-at-load-balancer', 'b1', at)}`,
+      '    target lb-1 via ssh u@10.0.0.2:22',
+      '    would fail: E_PARAM: param "server": value "x;y" does not match the pattern "[A-Za-z0-9][A-Za-z0-9.-]{0,62}:[0-9]{1,5}"',
       '(policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh)',
     ]);
   });
@@ -292,7 +327,30 @@ describe('remediator test --fresh', () => {
       '      breaker: allow (circuit closed)',
       '      cooldown: allow (no cooldown)',
       '      admission: allow (places free (inflight:global, inflight:runbook:restart-leaking-service, group:user-service, target:app-1:8081))',
-      '      rate_limit: allow (rate:target:restart-leaking-service:app-1:8081 0/2 per 1h, rate:runbook:restart-leaking-service 0/10 per 1h, rate:global 0/60 per 1h)',
+      '      rate_limit: allow (rate:target:restart-leaking-service:app-1:8081 0/10 per 1h, rate:runbook:restart-leaking-service 0/10 per 1h, rate:global 0/60 per 1h)',
     ]);
+  });
+});
+
+describe('remediator test: approval', () => {
+  it('shows that a run would wait for a human, and why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'remediator-approval-cli-'));
+    await mkdir(join(dir, 'runbooks'));
+    await writeFile(
+      join(dir, 'runbooks', 'risky.yaml'),
+      `name: risky\nmatch: ['alertname = "HighMemoryUsage"']\ntarget: t\napproval: { labels: ['severity = "critical"'] }\nsteps:\n  - name: s\n    http: { path: /x }\n`,
+    );
+    await writeFile(
+      join(dir, 'inventory.yaml'),
+      `targets:\n  t: { http: { baseUrl: "http://127.0.0.1:9" } }\n`,
+    );
+    const { code, stdout, stderr } = await cli(['test', FIXTURE_01, '--fresh'], {
+      REMEDIATOR_RUNBOOKS_DIR: join(dir, 'runbooks'),
+      REMEDIATOR_INVENTORY: join(dir, 'inventory.yaml'),
+    });
+    await rm(dir, { recursive: true, force: true });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('      approval: wait (would wait for a human: labels severity="critical")\n');
   });
 });

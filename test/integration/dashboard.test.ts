@@ -120,6 +120,17 @@ steps:
   - name: check
     http: { method: GET, path: /admin/cache, expect: [418], timeout: 2s }
 `;
+// Waits for a human: the test approves it through the API.
+const RISKY = `
+name: risky
+match: ['alertname = "PrimaryDown"']
+target: "{{labels.instance}}"
+approval: { always: true }
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
+steps:
+  - name: failover
+    http: { method: POST, path: /admin/failover, expect: [200], timeout: 2s }
+`;
 
 let target: HttpTarget;
 let svc: TestService;
@@ -157,7 +168,11 @@ async function remediate(runbook: string, alertname: string): Promise<string> {
   const body = payload([{ labels: { alertname, instance: 'db-app:9000' }, startsAt }]);
   expect((await svc.post('/hooks/alertmanager', body)).status).toBe(202);
   const alert = body.alerts[0]!;
-  return (await svc.waitForRun(runId(runbook, alert.fingerprint, alert.startsAt))).status;
+  const id = runId(runbook, alert.fingerprint, alert.startsAt);
+  const run = await svc.waitForRun(id);
+  if (run.status !== 'awaiting_approval') return run.status;
+  expect((await svc.post(`/api/v1/runs/${id}/approve`, { by: 'test' })).status).toBe(200);
+  return (await svc.waitForRun(id)).status;
 }
 
 const panelTargets = dashboard.panels.flatMap((panel) =>
@@ -173,7 +188,7 @@ beforeAll(async () => {
   target = await startHttpTarget();
   target.respond(200, '{"ok":true}');
   svc = await startTestService({
-    runbooks: { 'pool.yaml': SUCCEEDS, 'cache.yaml': FAILS },
+    runbooks: { 'pool.yaml': SUCCEEDS, 'cache.yaml': FAILS, 'risky.yaml': RISKY },
     inventory: `targets:\n  db-app:9000:\n    http: { baseUrl: "${target.baseUrl}" }\n`,
   });
   const { host } = new URL(svc.url);
@@ -203,8 +218,9 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++)
     expect(await remediate('resize-pool', 'ConnectionPoolExhausted')).toBe('succeeded');
   for (let i = 0; i < 2; i++) expect(await remediate('flush-cache', 'CacheStale')).toBe('failed');
+  expect(await remediate('risky', 'PrimaryDown')).toBe('succeeded');
   // A few scrapes after the last run, so rates and increases cover all of them.
-  await until('sum(remediator_runs_total)', (s) => Number(s[0]?.value[1]) === 5);
+  await until('sum(remediator_runs_total)', (s) => Number(s[0]?.value[1]) === 6);
   await new Promise((resolve) => setTimeout(resolve, 2500));
 }, 90_000);
 
@@ -267,7 +283,7 @@ describe('grafana/dashboards/remediation-overview.json', () => {
   it('shows success rate, time to recovery, circuits, target states and escalations', async () => {
     const rate = await query(panelQuery('Success rate per runbook'));
     const byRunbook = Object.fromEntries(rate.map((s) => [s.metric['runbook'], Number(s.value[1])]));
-    expect(byRunbook).toEqual({ 'resize-pool': 1, 'flush-cache': 0 });
+    expect(byRunbook).toEqual({ 'resize-pool': 1, 'flush-cache': 0, risky: 1 });
 
     // The alerts fired 45 s before their runs ended: p50 lies in the (30, 60] bucket.
     const [p50] = await query(panelQuery('Time to recovery p50 / p95'));
@@ -275,12 +291,23 @@ describe('grafana/dashboards/remediation-overview.json', () => {
     expect(Number(p50!.value[1])).toBeLessThanOrEqual(60);
 
     const circuits = await query(panelQuery('Circuit state per runbook'));
-    expect(circuits.map((s) => s.metric['runbook']).sort()).toEqual(['flush-cache', 'resize-pool']);
+    expect(circuits.map((s) => s.metric['runbook']).sort()).toEqual(['flush-cache', 'resize-pool', 'risky']);
 
     const targets = await query(panelQuery('Target states'));
     expect(targets.map((s) => s.metric['target'])).toEqual(['db-app:9000']);
 
     const escalations = await query(panelQuery('Escalations (24h)'));
     expect(Number(escalations[0]!.value[1])).toBeGreaterThan(0);
+  });
+
+  it('shows approvals: one approved, none pending, a time to decision', async () => {
+    const outcomes = await until(panelQuery('Approvals'), (s) => s.length > 0);
+    const byOutcome = Object.fromEntries(outcomes.map((s) => [s.metric['outcome'], Number(s.value[1])]));
+    expect(Object.keys(byOutcome).sort()).toEqual(['approved', 'cancelled', 'denied', 'expired']);
+    const [pending] = await query(panelQuery('Approvals pending'));
+    expect(Number(pending!.value[1])).toBe(0);
+    const [p50] = await query(panelQuery('Time to approval decision p50 / p95'));
+    expect(Number(p50!.value[1])).toBeGreaterThan(0);
+    expect(Number(p50!.value[1])).toBeLessThanOrEqual(10);
   });
 });

@@ -14,7 +14,8 @@ import { freePort } from '../harness/ports.ts';
 
 /**
  * The demo fleet on loopback: demo/service.ts as a real process, demo/supervise.ts restarting real
- * processes (also through demo/bin/restart), and a real HAProxy drained through its admin socket.
+ * processes (also through demo-restart), and a real HAProxy drained through its admin socket (also
+ * through haproxy-cmd).
  */
 const ROOT = new URL('../../', import.meta.url).pathname;
 const METRICS = [
@@ -239,17 +240,36 @@ describe('supervisor', () => {
     expect(logs.some((entry) => entry.msg === 'instance exited' && entry.signal === 'SIGKILL')).toBe(true);
   });
 
-  it('demo/bin/restart <service> <n> is a restart', async () => {
+  const demoRestart = (...args: string[]) =>
+    promisify(execFile)(join(ROOT, 'demo/bin/demo-restart'), args, {
+      env: { PATH: process.env['PATH'], DEMO_STATE_DIR: stateDir },
+    });
+
+  it('writes the instances file that demo-restart reads: service, name, number', async () => {
+    const port = new URL(url).port;
+    expect(await readFile(join(stateDir, 'instances'), 'utf8')).toBe(`payment-service app-1:${port} 1\n`);
+  });
+
+  it('demo-restart <service> <n> is a restart (state dir from $DEMO_STATE_DIR)', async () => {
     await restartsFresh(async () => {
-      const script = join(ROOT, 'demo/bin/restart');
-      const { stdout } = await promisify(execFile)(script, ['payment-service', '1', stateDir]);
+      const { stdout } = await demoRestart('payment-service', '1');
       expect(stdout).toContain('sent SIGTERM to payment-service-1');
     });
   });
 
-  it('demo/bin/restart refuses an unknown service', async () => {
-    const run = promisify(execFile)(join(ROOT, 'demo/bin/restart'), ['evil;rm', '1', stateDir]);
-    await expect(run).rejects.toMatchObject({ code: 2 });
+  it('demo-restart <service> <instance name> is a restart too', async () => {
+    await restartsFresh(async () => {
+      const { stdout } = await demoRestart('payment-service', `app-1:${new URL(url).port}`);
+      expect(stdout).toContain('sent SIGTERM to payment-service-1');
+    });
+  });
+
+  it('demo-restart refuses an unknown service (2) and an unknown instance (1)', async () => {
+    await expect(demoRestart('evil;rm', '1')).rejects.toMatchObject({ code: 2 });
+    await expect(demoRestart('payment-service', 'app-9:1')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no instance app-9:1 of payment-service'),
+    });
   });
 });
 
@@ -306,7 +326,7 @@ describe('HAProxy in front of the fleet', () => {
 
   it('drains a server through the admin socket, and traffic avoids it', async () => {
     const [drained, other] = fleet.map((item) => item.name);
-    // The drain-instance runbook's exact command line.
+    // The drain-erroring-instance runbook's exact command line.
     expect((await haproxy.command(`set server user-service/${drained} state drain`)).trim()).toBe('');
     expect(await serverStatus(drained!)).toBe('DRAIN');
     const state = await haproxy.command('show servers state user-service');
@@ -315,6 +335,25 @@ describe('HAProxy in front of the fleet', () => {
     expect(await servedBy(6)).toEqual(new Set([other]));
     await haproxy.command(`set server user-service/${drained} state ready`);
     expect(await serverStatus(drained!)).toBe('UP');
+  });
+
+  it('haproxy-cmd sends its stdin to $HAPROXY_SOCKET, as the drain runbook does over SSH', async () => {
+    const [drained] = fleet.map((item) => item.name);
+    const haproxyCmd = (input: string) => {
+      const run = promisify(execFile)(join(ROOT, 'demo/bin/haproxy-cmd'), [], {
+        env: { PATH: process.env['PATH'], HAPROXY_SOCKET: haproxy.socketPath },
+      });
+      run.child.stdin?.end(input);
+      return run;
+    };
+    await haproxyCmd(`set server user-service/${drained} state drain\n`);
+    expect(await serverStatus(drained!)).toBe('DRAIN');
+    await haproxyCmd(`set server user-service/${drained} state ready\n`);
+    expect(await serverStatus(drained!)).toBe('UP');
+    await expect(haproxyCmd('set server user-service/app-9:1 state drain\n')).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining('No such server'),
+    });
   });
 
   it('takes a server whose /healthz fails (memory at its limit) out of rotation', async () => {

@@ -29,6 +29,8 @@ const ROUTES: Array<[string, string, { body?: boolean; query?: string[]; path?: 
     ['get', '/api/v1/runs/{id}', { path: ['id'], auth: true }],
     ['get', '/api/v1/events', { query: ['limit'], auth: true }],
     ['post', '/api/v1/pauses', { body: true, auth: true }],
+    ['post', '/api/v1/runs/{id}/approve', { body: true, path: ['id'], auth: true }],
+    ['post', '/api/v1/runs/{id}/deny', { body: true, path: ['id'], auth: true }],
     ['get', '/api/v1/pauses', { auth: true }],
     ['delete', '/api/v1/pauses/{id}', { path: ['id'], auth: true }],
     ['get', '/healthz', {}],

@@ -62,7 +62,7 @@ describe('remediator serve', () => {
       const res = await fetch(`${url}/readyz`);
       return res.status === 200 ? ((await res.json()) as unknown) : undefined;
     });
-    expect(ready).toEqual({ status: 'ready', checks: { redis: 'ok', runbooks: 3 } });
+    expect(ready).toEqual({ status: 'ready', checks: { redis: 'ok', runbooks: 4 } });
     expect(proc.output()).toContain('NO WEBHOOK AUTHENTICATION');
     for (const name of [
       '01-firing-group-of-3',

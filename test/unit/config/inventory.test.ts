@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadFleet } from '../../../demo/fleet.ts';
 import { loadInventory, parseInventory, resolveSecrets } from '../../../src/config/inventory.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import type { Inventory } from '../../../src/types.ts';
@@ -124,12 +125,23 @@ targets:
     expect(Object.isFrozen(target)).toBe(true);
   });
 
-  it('loads the repository inventory', async () => {
+  it('loads the repository inventory: every demo fleet instance by name, on its port', async () => {
     const inventory = await loadInventory(REPO_INVENTORY, { env: {} });
-    expect([...inventory.keys()]).toEqual(['app-1:8081', 'app-2:8081', 'app-3:8081', 'lb-1']);
-    expect(inventory.get('lb-1')?.ssh?.knownHostsFile).toBe(
-      fileURLToPath(new URL('../../../data/demo/known_hosts', import.meta.url)),
-    );
+    const fleet = await loadFleet(fileURLToPath(new URL('../../../demo/fleet.yaml', import.meta.url)));
+    expect([...inventory.keys()]).toEqual(fleet.map((item) => item.name));
+    for (const item of fleet) {
+      const target = inventory.get(item.name);
+      expect({ name: item.name, baseUrl: target?.http?.baseUrl }).toEqual({
+        name: item.name,
+        baseUrl: `http://127.0.0.1:${item.port}`,
+      });
+      expect(target?.ssh).toMatchObject({ host: '127.0.0.1', port: 2222, user: 'remediator' });
+    }
+    // Where docker-compose.yml's demo-keys service writes them (volume demo-ssh-client at /app/data/demo).
+    expect(inventory.get('app-1:8081')?.ssh).toMatchObject({
+      keyFile: fileURLToPath(new URL('../../../data/demo/id_ed25519', import.meta.url)),
+      knownHostsFile: fileURLToPath(new URL('../../../data/demo/known_hosts', import.meta.url)),
+    });
   });
 });
 

@@ -10,6 +10,7 @@ import { parseMatcher } from '../../../src/match/matcher.ts';
 import type { Alert, HttpStepSpec, Runbook, SshStepSpec } from '../../../src/types.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../../runbooks', import.meta.url));
+const FLEET_EXAMPLES = fileURLToPath(new URL('../../../examples/runbooks', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../../fixtures/runbooks-broken', import.meta.url));
 
 /** The problems parseRunbook reports for a text, failing the test if it loads. */
@@ -145,7 +146,7 @@ describe('parseRunbook: schema problems name file:line and the item', () => {
 
   it('lists the known keys when an unknown key is near none of them', () => {
     expect(problemsOf(runbookWith(`retries: 3\nsteps:\n  - name: s\n    ssh: { command: [x] }\n`))).toEqual([
-      'rb.yaml:4: runbook "rb": unknown key "retries" (known keys: name, description, match, on, target, params, steps, policy, dryRun, adaptive)',
+      'rb.yaml:4: runbook "rb": unknown key "retries" (known keys: name, description, match, on, target, params, steps, policy, approval, dryRun, adaptive)',
     ]);
     expect(
       problemsOf(runbookWith(`steps:\n  - name: s\n    ssh:\n      command: [x]\n      frobnicate: 1\n`)),
@@ -360,12 +361,15 @@ describe('loadRunbooks', () => {
     dir = undefined;
   });
 
-  it('loads the example runbooks', async () => {
-    const runbooks = await loadRunbooks([EXAMPLES]);
+  it('loads the example runbooks, the demo ones and the real-fleet ones together', async () => {
+    const runbooks = await loadRunbooks([EXAMPLES, FLEET_EXAMPLES]);
     expect(runbooks.map((r) => [r.name, r.file])).toEqual([
-      ['drain-erroring-instance', join(EXAMPLES, 'drain-instance.yaml')],
+      ['drain-erroring-instance', join(EXAMPLES, 'drain-erroring-instance.yaml')],
       ['resize-connection-pool', join(EXAMPLES, 'resize-connection-pool.yaml')],
-      ['restart-leaking-service', join(EXAMPLES, 'restart-service.yaml')],
+      ['restart-cpu-burner', join(EXAMPLES, 'restart-cpu-burner.yaml')],
+      ['restart-leaking-service', join(EXAMPLES, 'restart-leaking-service.yaml')],
+      ['drain-at-load-balancer', join(FLEET_EXAMPLES, 'drain-at-load-balancer.yaml')],
+      ['restart-systemd-service', join(FLEET_EXAMPLES, 'restart-systemd-service.yaml')],
     ]);
   });
 
@@ -402,10 +406,9 @@ describe('loadRunbooks', () => {
     const second = join(BROKEN, 'duplicate-name-2.yaml');
     const err = await caught(loadRunbooks([second, first]));
     expect(err.problems).toEqual([`${first}:1: runbook "same-name": name already used by ${second}`]);
-    expect((await loadRunbooks([first, join(EXAMPLES, 'restart-service.yaml')])).map((r) => r.name)).toEqual([
-      'same-name',
-      'restart-leaking-service',
-    ]);
+    expect(
+      (await loadRunbooks([first, join(EXAMPLES, 'restart-leaking-service.yaml')])).map((r) => r.name),
+    ).toEqual(['same-name', 'restart-leaking-service']);
   });
 
   it('reads only .yaml and .yml files of a directory, skipping hidden ones', async () => {
@@ -424,5 +427,76 @@ describe('loadRunbooks', () => {
     const missing = join(BROKEN, 'no-such-dir');
     const err = await caught(loadRunbooks([EXAMPLES, missing]));
     expect(err.problems).toEqual([`${missing}: no such file or directory`]);
+  });
+});
+
+describe('parseRunbook: approval', () => {
+  const steps = `steps:\n  - name: s\n    http: { path: /x }\n`;
+
+  it('loads a runbook approval with its defaults, and a step approval', () => {
+    const rb = load(
+      runbookWith(
+        `approval:\n  outside: { days: Mon-Fri, hours: '09:00-18:00', timeZone: Europe/Berlin }\nsteps:\n  - name: s\n    http: { path: /x }\n    approval: { labels: ['role = "primary"'], expiresAfter: 5m, onExpiry: approve }\n`,
+      ),
+    );
+    expect(rb.approval).toMatchObject({
+      always: false,
+      labels: [],
+      expiresAfterMs: 900_000,
+      onExpiry: 'deny',
+    });
+    expect(rb.approval?.outside).toMatchObject({
+      fromMinute: 540,
+      toMinute: 1080,
+      timeZone: 'Europe/Berlin',
+    });
+    expect(rb.steps[0]!.approval).toMatchObject({ expiresAfterMs: 300_000, onExpiry: 'approve' });
+    expect(rb.steps[0]!.approval!.labels.map((m) => m.text)).toEqual(['role="primary"']);
+  });
+
+  it('needs at least one condition', () => {
+    expect(problemsOf(runbookWith(`approval: { expiresAfter: 5m }\n${steps}`))).toEqual([
+      'rb.yaml:4: runbook "rb": approval: needs at least one of always, labels, outside, blastRadiusAbove',
+    ]);
+  });
+
+  it('names the line of an unknown time zone, a backwards hour range and a bad matcher', () => {
+    expect(
+      problemsOf(
+        runbookWith(
+          `approval:\n  outside: { days: Mon-Fri, hours: '09:00-18:00', timeZone: Mars/Olympus }\n${steps}`,
+        ),
+      ),
+    ).toEqual([
+      'rb.yaml:5: runbook "rb": approval: outside.timeZone: unknown time zone "Mars/Olympus" (use an IANA name like Europe/Berlin)',
+    ]);
+    expect(
+      problemsOf(
+        runbookWith(`approval:\n  outside: { days: Sat, hours: '18:00-09:00', timeZone: UTC }\n${steps}`),
+      ),
+    ).toEqual([
+      'rb.yaml:5: runbook "rb": approval: outside.hours: "18:00-09:00" ends before it starts (write e.g. 09:00-18:00)',
+    ]);
+    expect(
+      problemsOf(
+        runbookWith(
+          `steps:\n  - name: s\n    http: { path: /x }\n    approval:\n      labels: ['role =~ "("']\n`,
+        ),
+      )[0],
+    ).toMatch(/^rb\.yaml:8: step "s": approval\.labels\[0\]: /);
+  });
+
+  it('checks the shape of days, hours and shares', () => {
+    expect(
+      problemsOf(
+        runbookWith(`approval:\n  outside: { days: Monday, hours: '9-18', timeZone: UTC }\n${steps}`),
+      ),
+    ).toEqual([
+      'rb.yaml:5: runbook "rb": approval.outside.days: must be days like Mon-Fri or Sat,Sun (got "Monday")',
+      'rb.yaml:5: runbook "rb": approval.outside.hours: must be hours like 09:00-18:00 (got "9-18")',
+    ]);
+    expect(problemsOf(runbookWith(`approval: { blastRadiusAbove: 2 }\n${steps}`))).toEqual([
+      'rb.yaml:4: runbook "rb": approval.blastRadiusAbove: must be <= 1 (got 2)',
+    ]);
   });
 });

@@ -1,0 +1,98 @@
+import { admissionRequest, attemptOwner, nextPoll } from '../policy/admission-stage.ts';
+import type { ApprovalRecord } from '../policy/approval-types.ts';
+import { endUnapproved } from './approval-wake.ts';
+import type { Runbook, RunRecord } from '../types.ts';
+import { finishRun } from './finish.ts';
+import { done, ending, isResolved, type RunOutcome } from './run-helpers.ts';
+import type { RunnerDeps } from './runner-deps.ts';
+import { act } from './act.ts';
+
+/**
+ * A human approved the step a run stopped at. The run is a continuation, not a new run: it is not
+ * put through the gate again (its rate windows were counted when it started), but it re-checks that
+ * the alert still fires (else it ends, undoing its earlier steps) and takes the target lock again
+ * (waiting up to maxWait from the answer), then goes on from that step.
+ */
+export async function resumeApproved(
+  deps: RunnerDeps,
+  run: RunRecord,
+  runbook: Runbook,
+  request: ApprovalRecord,
+): Promise<RunOutcome> {
+  if (await isResolved(deps, run))
+    return endUnapproved(deps, run, runbook, { ...request, state: 'cancelled' });
+  const now = deps.now().getTime();
+  const admission = admissionRequest(run, runbook, deps.settings, now, attemptOwner(run.id));
+  const held = await deps.stores.admission.acquire(admission);
+  if (!held.ok) {
+    if (now - Date.parse(request.decidedAt ?? run.receivedAt) < runbook.policy.maxWaitMs)
+      return { kind: 'wait', retryAt: nextPoll(now) };
+    return endUnapproved(deps, run, runbook, {
+      ...request,
+      state: 'expired',
+      comment: `approved, but the target stayed busy longer than maxWait (${held.blocked})`,
+    });
+  }
+  const claim = await deps.store.claim(run.id, run.startedAt ?? new Date(now).toISOString());
+  if (claim.kind !== 'claimed') {
+    await deps.stores.admission.release(admission);
+    return { kind: 'done' };
+  }
+  Object.assign(run, { status: 'running', fence: held.fence });
+  await deps.store.save(run);
+  return act(deps, run, runbook, admission, { dryRun: false, trial: false, from: request.step });
+}
+
+/**
+ * The process that ran this died mid-step (or stopped answering). This attempt first takes the lock
+ * and places with its own owner and a newer fence, so the old attempt, if it is only paused, can
+ * neither renew nor save any more. Then an idempotent step is run once more; otherwise whether the
+ * step took effect is unknown, and it is not run again: the run ends `unknown` and escalates.
+ */
+export async function resumeInterrupted(
+  deps: RunnerDeps,
+  run: RunRecord,
+  runbook: Runbook | undefined,
+): Promise<RunOutcome> {
+  const index = run.steps.findIndex((s) => s.status === 'running');
+  const step = run.steps[index];
+  const now = deps.now().getTime();
+  const admission = runbook
+    ? admissionRequest(run, runbook, deps.settings, now, attemptOwner(run.id))
+    : undefined;
+  if (admission) {
+    const held = await deps.stores.admission.acquire(admission);
+    if (!held.ok) return { kind: 'wait', retryAt: nextPoll(now) };
+    run.fence = held.fence;
+    await deps.store.save(run);
+  }
+  const base = { escalate: true, ...(admission ? { admission } : {}) };
+  const interrupted = (why: string) => {
+    if (step)
+      Object.assign(step, {
+        status: 'failed',
+        errorCode: 'E_INTERRUPTED',
+        finishedAt: deps.now().toISOString(),
+      });
+    return ending('unknown', 'E_INTERRUPTED', `interrupted during step "${step?.name ?? '?'}": ${why}`);
+  };
+  if (runbook?.on === 'firing' && runbook.policy.onResolved === 'abort' && (await isResolved(deps, run))) {
+    return done(
+      await finishRun(deps, run, {
+        ...interrupted('the alert has resolved since, so it is not retried'),
+        ...base,
+      }),
+    );
+  }
+  const target = deps.inventory.get(run.target);
+  if (runbook && admission && target && step?.idempotent && !step.retried) {
+    Object.assign(step, { status: 'pending', retried: true });
+    deps.log.warn(
+      { runId: run.id, step: step.name, fence: run.fence },
+      'resuming an interrupted run: retrying its idempotent step once',
+    );
+    return act(deps, run, runbook, admission, { dryRun: false, trial: false, from: index });
+  }
+  const why = step?.idempotent ? 'already retried once' : 'not marked idempotent, so not run again';
+  return done(await finishRun(deps, run, { ...interrupted(why), ...base }));
+}

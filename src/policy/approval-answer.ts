@@ -1,0 +1,64 @@
+import type { RunRecord } from '../types.ts';
+import type { ApprovalChannel, ApprovalRecord, DecideResult } from './approval-types.ts';
+
+export interface Answer {
+  readonly state: Exclude<ApprovalRecord['state'], 'pending'>;
+  readonly by: string;
+  readonly via: ApprovalChannel;
+  readonly comment?: string;
+  /** A signed link's steps hash: the answer only counts for the steps it was made for. */
+  readonly stepsHash?: string;
+  /** Only the request asked at this time may be answered (the runner's expiry and cancel use it). */
+  readonly requestedAt?: string;
+}
+
+/**
+ * Records an answer on a run waiting for approval, or says why it cannot: pure (the caller writes
+ * the result with compare-and-set, so of two answers only the first counts). An answered run goes
+ * back to `queued`: the worker takes it from there (goes on, or ends it as denied, expired,
+ * resolved). Humans cannot answer after the expiry; the runner's expiry itself can.
+ */
+export function applyAnswer(
+  run: RunRecord,
+  answer: Answer,
+  now: number,
+): { ok: true; run: RunRecord; request: ApprovalRecord } | Exclude<DecideResult, { ok: true }> {
+  const current = run.approvals?.at(-1);
+  if (run.status !== 'awaiting_approval' || !current || current.state !== 'pending') {
+    const what = current && current.state !== 'pending' ? `was already ${current.state}` : 'is not waiting';
+    return notAwaiting(`run ${run.id} ${what}${current?.decidedBy ? ` by ${current.decidedBy}` : ''}`);
+  }
+  if (answer.requestedAt !== undefined && answer.requestedAt !== current.requestedAt)
+    return notAwaiting(`run ${run.id} asked again since`);
+  const human = answer.via !== 'expiry';
+  if (human && now >= Date.parse(current.expiresAt)) {
+    return {
+      ok: false,
+      code: 'E_EXPIRED',
+      httpStatus: 410,
+      message: `the approval request for run ${run.id} expired at ${current.expiresAt}`,
+    };
+  }
+  if (answer.stepsHash !== undefined && answer.stepsHash !== current.stepsHash) {
+    return {
+      ok: false,
+      code: 'E_STALE',
+      httpStatus: 409,
+      message: `the steps of run ${run.id} are not the ones this link was made for`,
+    };
+  }
+  const request: ApprovalRecord = {
+    ...current,
+    state: answer.state,
+    decidedAt: new Date(now).toISOString(),
+    decidedBy: answer.by,
+    via: answer.via,
+    ...(answer.comment ? { comment: answer.comment } : {}),
+  };
+  const approvals = [...(run.approvals ?? []).slice(0, -1), request];
+  return { ok: true, run: { ...run, status: 'queued', approvals }, request };
+}
+
+function notAwaiting(message: string): Exclude<DecideResult, { ok: true }> {
+  return { ok: false, code: 'E_NOT_AWAITING', httpStatus: 409, message };
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleClient } from '../harness/console-client.ts';
+import { startTestService, type TestService } from '../harness/service.ts';
+
+const PUBLIC_URL = 'https://ops.example';
+let svc: TestService;
+
+beforeAll(async () => {
+  svc = await startTestService({
+    runbooks: {
+      'noop.yaml': `name: noop\nmatch: ['alertname = "X"']\ntarget: t\nsteps:\n  - name: s\n    http: { path: /x }\n`,
+    },
+    inventory: `targets:\n  t: { http: { baseUrl: "http://127.0.0.1:9" } }\n`,
+    // No operator token; reached through an https proxy.
+    env: { REMEDIATOR_PUBLIC_URL: PUBLIC_URL },
+  });
+});
+afterAll(async () => svc?.stop());
+
+describe('console without an operator token', () => {
+  it('is open, says so on every page, and gives the visitor a Secure cookie (the public URL is https)', async () => {
+    const client = consoleClient(svc.url);
+    for (const path of ['/ui/runs', '/ui/pauses', '/ui/targets', '/ui/approvals']) {
+      const page = await client.get(path);
+      expect(page.status, path).toBe(200);
+      expect(page.text).toContain('<strong>Open console:</strong> no operator token is set');
+    }
+    const first = await consoleClient(svc.url).get('/ui/runs');
+    expect(first.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict; Secure$/);
+    expect(first.text).toContain('>operator</span>');
+  });
+
+  it('still checks CSRF tokens and origins on its forms', async () => {
+    const client = consoleClient(svc.url);
+    await client.get('/ui/pauses');
+    const pause = { matchers: 'alertname="X"', duration: '10m', comment: 'open console probe' };
+    expect((await client.post('/ui/pauses', { ...pause, csrf: null })).status).toBe(403);
+    expect((await consoleClient(svc.url).post('/ui/pauses', { ...pause, csrf: client.csrf()! })).status).toBe(
+      403,
+    );
+    expect((await client.post('/ui/pauses', pause, { origin: 'http://evil.example' })).status).toBe(403);
+    // The public URL is this service's origin too (a proxy may rewrite Host).
+    expect((await client.post('/ui/pauses', pause, { origin: PUBLIC_URL })).status).toBe(303);
+    const listed = (await (await svc.get('/api/v1/pauses')).json()) as {
+      pauses: Array<{ createdBy: string; comment: string }>;
+    };
+    expect(listed.pauses).toEqual([
+      expect.objectContaining({ comment: 'open console probe', createdBy: 'operator' }),
+    ]);
+  });
+
+  it('lets the operator set a name for the audit trail', async () => {
+    const client = consoleClient(svc.url);
+    await client.get('/ui/login');
+    const login = await client.get('/ui/login');
+    expect(login.text).not.toContain('name="token"');
+    expect((await client.post('/ui/login', { name: 'dave' })).status).toBe(303);
+    expect((await client.get('/ui/runs')).text).toContain('>dave</span>');
+  });
+});
