@@ -52,6 +52,11 @@ export interface AppDeps {
   readonly stores: PolicyStores;
   /** How long a healed target stays `stabilizing`. */
   readonly stabilizeMs: number;
+  /**
+   * Resolves once enough Redis replicas have what the webhook just wrote (REMEDIATOR_REDIS_MIN_REPLICAS);
+   * throws a retryable error (503) otherwise. Absent: the primary's acknowledgement is enough.
+   */
+  readonly confirmReplicated?: () => Promise<void>;
   /** Reads policy state into the gauges before a scrape (circuits, targets, healing memory, pauses). */
   readonly collectPolicyMetrics?: () => Promise<void>;
   readonly now: () => Date;

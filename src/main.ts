@@ -28,6 +28,7 @@ import { createRedisRunStore } from './record/runs-store.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
 import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
+import { confirmReplicated } from './redis/replicas.ts';
 import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
 import { pollUntil } from './redis/probe.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
@@ -122,6 +123,10 @@ export async function startService(
     now: () => new Date(),
     stores,
     stabilizeMs: settings.stabilizeMs,
+    // The webhook writes runs on storeRedis and their jobs on redis: both must reach the replicas.
+    ...(settings.redisMinReplicas > 0
+      ? { confirmReplicated: () => confirmReplicated([storeRedis, redis], settings.redisMinReplicas, 1000) }
+      : {}),
     collectPolicyMetrics: async () => {
       await collectPolicyMetrics(metrics, stores, runbooks, inventory, Date.now());
       const pending = await stores.approvals.pending(Date.now());
@@ -152,6 +157,11 @@ export async function startService(
     }),
     ...(settings.honourSilences && settings.alertmanagerUrl
       ? { silenced: createSilenceChecker({ url: settings.alertmanagerUrl, fetch, log }) }
+      : {}),
+    ...(settings.redisMinReplicas > 0
+      ? {
+          confirmReplicated: () => confirmReplicated([workerStoreRedis], settings.redisMinReplicas, 1000),
+        }
       : {}),
   };
   if (mode === 'serve' && !settings.webhookToken && !settings.webhookBasic) {

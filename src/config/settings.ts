@@ -17,6 +17,11 @@ export interface Settings {
   readonly redisUrl?: string;
   /** REMEDIATOR_REDIS_PREFIX: key prefix in Redis @defaultValue remediator */
   readonly redisPrefix: string;
+  /**
+   * REMEDIATOR_REDIS_MIN_REPLICAS: replicas that must confirm (Redis WAIT) a notification's runs before
+   * the webhook answers 202, and a run's claim before its first step; 0 = do not wait @defaultValue 0
+   */
+  readonly redisMinReplicas: number;
   /** REMEDIATOR_RUNBOOKS_DIR @defaultValue ./runbooks */
   readonly runbooksDir: string;
   /** REMEDIATOR_INVENTORY @defaultValue ./inventory.yaml */
@@ -71,6 +76,7 @@ const KNOWN = new Set([
   'REMEDIATOR_HOST',
   'REMEDIATOR_PORT',
   'REMEDIATOR_REDIS_PREFIX',
+  'REMEDIATOR_REDIS_MIN_REPLICAS',
   'REMEDIATOR_RUNBOOKS_DIR',
   'REMEDIATOR_INVENTORY',
   'REMEDIATOR_DATA_DIR',
@@ -163,6 +169,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     port: int('REMEDIATOR_PORT', 9787, 0, 65535),
     ...(env['REDIS_URL'] ? { redisUrl: env['REDIS_URL'] } : {}),
     redisPrefix: env['REMEDIATOR_REDIS_PREFIX'] || 'remediator',
+    redisMinReplicas: int('REMEDIATOR_REDIS_MIN_REPLICAS', 0, 0, 16),
     runbooksDir: resolve(cwd, env['REMEDIATOR_RUNBOOKS_DIR'] || 'runbooks'),
     inventoryFile: resolve(cwd, env['REMEDIATOR_INVENTORY'] || 'inventory.yaml'),
     dataDir: resolve(cwd, env['REMEDIATOR_DATA_DIR'] || 'data'),

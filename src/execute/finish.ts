@@ -98,6 +98,16 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
       deps.metrics.policyDecisions.labels(d.stage, d.decision, d.reason ?? '').inc();
   if (ending.escalate) await quietly('escalation', () => escalate(deps, run));
   await deps.store.save(run);
+  if (deps.confirmReplicated) {
+    await deps
+      .confirmReplicated()
+      .catch((err: unknown) =>
+        deps.log.warn(
+          { runId: run.id, err: errorMessage(err) },
+          `run ${ending.status}, but its record is not confirmed on a replica yet: a failover now would lose this outcome`,
+        ),
+      );
+  }
   deps.log.info(
     { runId: run.id, runbook: run.runbook, status: ending.status, reason: ending.reason },
     `run ${ending.status}: ${ending.message}`,

@@ -24,6 +24,11 @@ export interface RunnerDeps {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Names the Alertmanager silence that matches these labels, when silences are honoured. */
   readonly silenced?: (labels: Labels) => Promise<string | undefined>;
+  /**
+   * Resolves once enough Redis replicas have this worker's writes so far (REMEDIATOR_REDIS_MIN_REPLICAS);
+   * throws otherwise. Absent: the primary's acknowledgement is enough.
+   */
+  readonly confirmReplicated?: () => Promise<void>;
   /** Tells the approval webhooks a run waits for a human (absent: no webhook, only the API and console). */
   readonly approvals?: ApprovalNotifier;
 }

@@ -1,4 +1,4 @@
-import { RemediatorError } from '../errors.ts';
+import { errorMessage, RemediatorError } from '../errors.ts';
 import { attemptOwner } from '../policy/admission-stage.ts';
 import { askApproval } from './approval-ask.ts';
 import { endUnapproved, wakeAwaiting } from './approval-wake.ts';
@@ -14,6 +14,7 @@ import {
   type RunOutcome,
 } from './run-helpers.ts';
 import type { RunnerDeps } from './runner-deps.ts';
+import type { RunRecord } from '../types.ts';
 import { act } from './act.ts';
 import { resumeApproved, resumeInterrupted } from './resume.ts';
 
@@ -95,5 +96,30 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
     group: groupOf(result.admission),
   });
   await deps.store.save(run);
+  if (!(await claimReplicated(deps, run))) {
+    await deps.stores.admission.release(result.admission);
+    return { kind: 'wait', retryAt: deps.now().getTime() + 1000 };
+  }
   return act(deps, run, runbook, result.admission, { dryRun, trial: result.trial });
+}
+
+/**
+ * A claim a failover could lose is not acted on: the new primary would find the run still queued and
+ * hand it out again, and its step would run twice. Unconfirmed, the run goes back to queued (this
+ * attempt's fence still guards the write) and is asked about again shortly.
+ */
+async function claimReplicated(deps: RunnerDeps, run: RunRecord): Promise<boolean> {
+  if (!deps.confirmReplicated) return true;
+  try {
+    await deps.confirmReplicated();
+    return true;
+  } catch (err) {
+    deps.log.warn(
+      { runId: run.id, err: errorMessage(err) },
+      'claim not confirmed by Redis replicas: not acting yet',
+    );
+    Object.assign(run, { status: 'queued', startedAt: undefined });
+    await deps.store.save(run);
+    return false;
+  }
 }

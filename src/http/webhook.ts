@@ -72,6 +72,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
         ),
       );
       const result = await enqueueRuns(producer, notification.source, candidates, receivedAt);
+      // 202 tells Alertmanager it may forget the notification: only once a failover cannot lose it.
+      if (deps.confirmReplicated && (candidates.length > 0 || resolved.length > 0))
+        await deps.confirmReplicated();
       // Target states are for people, not for safety: updated after the answer, failures only logged.
       void updateTargets(deps.stores.targets, resolved, deps.stabilizeMs).catch((err: unknown) =>
         request.log.warn({ err: (err as Error).message }, 'target states not updated'),

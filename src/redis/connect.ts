@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { RemediatorError } from '../errors.ts';
 import { logConnectionErrors, type RedisLog } from './error-log.ts';
+import { parseRedisUrl } from './url.ts';
 
 export type { RedisLog } from './error-log.ts';
 
@@ -39,19 +39,33 @@ export function reconnectDelay(times: number, random: () => number = Math.random
 
 /**
  * An ioredis client for `role`. `url` is `redis://` or `rediss://` (TLS), with an optional
- * user, password and database number: `rediss://:secret@redis.example:6380/2`. Connection
- * errors go to `log`, rate-limited; they never crash the process.
+ * user, password and database number: `rediss://:secret@redis.example:6380/2`, or
+ * `redis+sentinel://host:port,host:port/master-name` to follow the primary Sentinel names (see
+ * {@link parseRedisUrl}). Connection errors go to `log`, rate-limited; they never crash the process.
  *
- * @throws RemediatorError `E_CONFIG` when the URL is not a redis:// or rediss:// URL
+ * @throws RemediatorError `E_CONFIG` when the URL is none of these
  */
 export function createRedis(url: string, role: RedisRole, log: RedisLog): Redis {
-  checkUrl(url);
-  const client = new Redis(url, {
+  const target = parseRedisUrl(url);
+  const options: RedisOptions = {
     ...ROLE_OPTIONS[role],
     retryStrategy: (times) => reconnectDelay(times),
     // Shows which part of remediator holds a connection in CLIENT LIST.
     connectionName: `remediator:${role}`,
-  });
+  };
+  const client =
+    target.kind === 'url'
+      ? new Redis(target.url, options)
+      : new Redis({
+          ...target.options,
+          ...options,
+          // Sentinels announce a promotion: drop the old primary at once instead of writing to it until
+          // it is demoted (or partitioned away for good).
+          failoverDetector: true,
+          // A primary demoted under us answers writes with READONLY: reconnect (Sentinel names the new
+          // primary) and send the command again there.
+          reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+        });
   logConnectionErrors(client, log, role);
   return client;
 }
@@ -94,24 +108,4 @@ export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void>
   await Promise.race([redis.quit().catch(() => undefined), timedOut]);
   clearTimeout(timer);
   redis.disconnect();
-}
-
-function checkUrl(url: string): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed?.protocol === 'redis:' || parsed?.protocol === 'rediss:') return;
-  throw new RemediatorError(
-    'E_CONFIG',
-    `Redis URL "${redact(url)}" is not valid: use redis://[user:password@]host:port[/db], ` +
-      'or rediss:// for TLS',
-  );
-}
-
-/** Keeps passwords out of error messages and logs. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^/@]*)@/, '//***@');
 }

@@ -34,6 +34,7 @@ describe('readSettings', () => {
       host: '127.0.0.1',
       port: 9787,
       redisPrefix: 'remediator',
+      redisMinReplicas: 0,
       runbooksDir: '/srv/remediator/runbooks',
       inventoryFile: '/srv/remediator/inventory.yaml',
       dataDir: '/srv/remediator/data',
@@ -65,6 +66,7 @@ describe('readSettings', () => {
         REMEDIATOR_PORT: '8080',
         REDIS_URL: 'redis://redis.example:6379/2',
         REMEDIATOR_REDIS_PREFIX: 'rx',
+        REMEDIATOR_REDIS_MIN_REPLICAS: '1',
         REMEDIATOR_RUNBOOKS_DIR: 'conf/runbooks',
         REMEDIATOR_INVENTORY: '/etc/remediator/inventory.yaml',
         REMEDIATOR_DATA_DIR: '../state',
@@ -98,6 +100,7 @@ describe('readSettings', () => {
       port: 8080,
       redisUrl: 'redis://redis.example:6379/2',
       redisPrefix: 'rx',
+      redisMinReplicas: 1,
       runbooksDir: '/srv/remediator/conf/runbooks',
       inventoryFile: '/etc/remediator/inventory.yaml',
       dataDir: '/srv/state',
@@ -183,6 +186,9 @@ describe('readSettings', () => {
     ]);
     expect(problemsOf({ REMEDIATOR_MAX_RUNS: '99' })).toEqual([
       'environment: REMEDIATOR_MAX_RUNS: must be a whole number from 100 to 10000000 (got "99")',
+    ]);
+    expect(problemsOf({ REMEDIATOR_REDIS_MIN_REPLICAS: '17' })).toEqual([
+      'environment: REMEDIATOR_REDIS_MIN_REPLICAS: must be a whole number from 0 to 16 (got "17")',
     ]);
   });
 

@@ -34,6 +34,29 @@ describe('createRedis', () => {
     expect(() => createCommandClient('localhost:6379', log)).toThrow(/not valid/);
   });
 
+  it('follows the primary through Sentinel: failover detection, READONLY means reconnect', async () => {
+    const command = createCommandClient('redis+sentinel://:pw@127.0.0.1:1,127.0.0.1:2/main/1', log);
+    try {
+      expect(command.options).toMatchObject({
+        sentinels: [
+          { host: '127.0.0.1', port: 1 },
+          { host: '127.0.0.1', port: 2 },
+        ],
+        name: 'main',
+        password: 'pw',
+        db: 1,
+        failoverDetector: true,
+        enableOfflineQueue: false,
+        connectionName: 'remediator:command',
+      });
+      const reconnect = command.options.reconnectOnError!;
+      expect(reconnect(new Error("READONLY You can't write against a read only replica."))).toBe(2);
+      expect(reconnect(new Error('ERR unknown command'))).toBe(false);
+    } finally {
+      await closeRedis(command);
+    }
+  });
+
   it('gives each role the options it needs', async () => {
     const command = createCommandClient('redis://:pw@127.0.0.1:1/3', log);
     const worker = createWorkerClient('rediss://127.0.0.1:1', log);
