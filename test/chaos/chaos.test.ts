@@ -21,6 +21,8 @@ import { crash } from './scenarios/06-crash.ts';
 import { redisRestart } from './scenarios/07-redis-restart.ts';
 import { gracefulStop } from './scenarios/08-graceful-stop.ts';
 import { flapping } from './scenarios/09-flapping.ts';
+import { scaleOut } from './scenarios/10-scale-out.ts';
+import { sentinelFailover } from './scenarios/10b-sentinel-failover.ts';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -28,7 +30,7 @@ declare module 'vitest' {
   }
 }
 
-const SCENARIOS: readonly Scenario[] = [memoryLeak, errorSpike, cpuExhaustion, simultaneous, haDelivery, crash, redisRestart, gracefulStop, flapping];
+const SCENARIOS: readonly Scenario[] = [memoryLeak, errorSpike, cpuExhaustion, simultaneous, haDelivery, crash, redisRestart, gracefulStop, flapping, scaleOut, sentinelFailover];
 const ONLY = process.env['CHAOS_ONLY']?.split(',');
 
 let stack: ChaosStack | undefined;

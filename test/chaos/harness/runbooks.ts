@@ -3,28 +3,18 @@
  * the chaos suite adds where a scenario needs a step slow enough to crash or stop in the middle of,
  * a verification strict enough to see a fix that does not hold, or a stream of cheap runs.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeRunbooks } from '../../../demo/stack/configs.ts';
 import { ROOT } from './paths.ts';
-import type { ChaosStack } from './stack.ts';
 
 /**
- * The demo runbooks, filled in for this stack, written to `dir`, without the files named in `omit`.
- * The one place that knows where they come from: today demo/runbooks/ templates with placeholders.
+ * The demo runbooks (what `npm run demo` heals with: runbooks/, unchanged; the stack's sshd gives
+ * their commands the demo host's PATH and state), copied to `dir` without the files named in `omit`.
  */
-export async function writeDemoRunbooks(
-  dir: string,
-  stack: ChaosStack,
-  omit: readonly string[] = [],
-): Promise<void> {
-  await writeRunbooks(dir, {
-    DEMO_ROOT: ROOT,
-    STATE_DIR: stack.stateDir,
-    NODE: process.execPath,
-    HAPROXY_SOCKET: stack.haproxy.socketPath,
-  });
-  for (const file of omit) await rm(join(dir, file));
+export async function writeDemoRunbooks(dir: string, omit: readonly string[] = []): Promise<void> {
+  const source = join(ROOT, 'runbooks');
+  for (const file of (await readdir(source)).filter((f) => f.endsWith('.yaml') && !omit.includes(f)))
+    await copyFile(join(source, file), join(dir, file));
 }
 
 export const DEMO = {
@@ -35,18 +25,17 @@ export const DEMO = {
 } as const;
 
 /**
- * Restarts an instance by name the way demo/bin/restart does (SIGTERM to the pid in its pid file; the
+ * Restarts an instance by name with the demo host's `demo-restart` (SIGTERM to its process; the
  * supervisor starts it again), after `sleep` seconds, appending `start` and `end` to
  * `<markers>/<instance>` so a test sees whether and how often the step ran.
- * Arguments: markers dir, service, instance name, state dir, seconds.
+ * Arguments: markers dir, service, instance name, seconds.
  */
 const RESTART_SCRIPT = [
   'mkdir -p "$1"',
   'm="$1/$(printf %s "$3" | tr : _)"',
   'echo start >> "$m"',
-  'sleep "$5"',
-  `n=$(awk -v s="$2" -v i="$3" '$1 == s && $2 == i { print $3 }' "$4/instances")`,
-  'kill -TERM "$(cat "$4/$2-$n.pid")"',
+  'sleep "$4"',
+  'demo-restart "$2" "$3"',
   'echo end >> "$m"',
 ].join('; ');
 
@@ -56,7 +45,6 @@ export interface RestartRunbookOptions {
   /** Regex on the `service` label. */
   readonly service: string;
   readonly markers: string;
-  readonly stateDir: string;
   readonly sleepSeconds: number;
   readonly idempotent: boolean;
   /** YAML flow mapping for `policy`. */
@@ -77,7 +65,7 @@ ${o.policy ? `policy: ${o.policy}\n` : ''}steps:
   - name: restart
     idempotent: ${o.idempotent}
     ssh:
-      command: [sh, -c, ${JSON.stringify(RESTART_SCRIPT)}, sh, ${JSON.stringify(o.markers)}, '{{params.service}}', '{{params.instance}}', ${JSON.stringify(o.stateDir)}, '${o.sleepSeconds}']
+      command: [sh, -c, ${JSON.stringify(RESTART_SCRIPT)}, sh, ${JSON.stringify(o.markers)}, '{{params.service}}', '{{params.instance}}', '${o.sleepSeconds}']
       timeout: ${o.sleepSeconds + 20}s
     verify: ${o.verify ?? '{ alertResolved: 60s }'}
 `;

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import type { FleetInstance } from '../../../demo/fleet.ts';
 import { renderHaproxyConfigFile } from '../../../demo/haproxy.ts';
 import type { ServiceName } from '../../../demo/server.ts';
-import { alertmanagerConfig } from '../../../demo/stack/configs.ts';
+import { alertmanagerConfig, sessionEnv } from '../../../demo/stack/configs.ts';
 import { runtimeCommand } from '../../../demo/stack/haproxy-socket.ts';
 import { startDemoSshd } from '../../../demo/stack/sshd.ts';
 import { freePort } from '../../harness/ports.ts';
@@ -97,9 +97,6 @@ async function build(
   }
   const fleetFile = join(dir, 'fleet.yaml');
   await writeFile(fleetFile, stringify(fleet.map((item) => ({ ...item }))));
-  // Lines `<service> <name> <n>`: how the demo's restart-by-name script (and the chaos runbooks) find
-  // an instance's pid file.
-  await writeFile(join(stateDir, 'instances'), fleet.map((i) => `${i.service} ${i.name} ${i.instance}\n`).join(''));
   remember(
     await startProc({
       name: 'fleet',
@@ -113,10 +110,16 @@ async function build(
     }),
   );
 
-  const sshd = await startDemoSshd(join(dir, 'sshd'), await freePort(), join(dir, 'sshd.log'));
+  const socketPath = join(dir, 'haproxy.sock');
+  // The demo host's sessions: its PATH (demo-restart, haproxy-cmd), state dir and HAProxy socket.
+  const sshd = await startDemoSshd(
+    join(dir, 'sshd'),
+    await freePort(),
+    join(dir, 'sshd.log'),
+    sessionEnv(stateDir, socketPath),
+  );
   stoppers.push(() => sshd.process.stop());
 
-  const socketPath = join(dir, 'haproxy.sock');
   const haproxyCfg = join(dir, 'haproxy.cfg');
   await writeFile(
     haproxyCfg,
@@ -201,8 +204,8 @@ async function build(
 
 /**
  * Scrapes every instance every second with the labels the project's alert rules and the demo
- * runbooks use (`instance` = its name, `service`, and `n`, the instance number), evaluates
- * alert-rules/ every second and sends alerts to both Alertmanagers.
+ * runbooks use (`instance` = its name, and `service`), evaluates alert-rules/ every second and sends
+ * alerts to both Alertmanagers.
  */
 function prometheusYaml(fleet: readonly FleetInstance[], alertmanagers: readonly string[], remediatorPort: number) {
   return stringify({
@@ -216,7 +219,7 @@ function prometheusYaml(fleet: readonly FleetInstance[], alertmanagers: readonly
         job_name: 'demo',
         static_configs: fleet.map((item) => ({
           targets: [`127.0.0.1:${item.port}`],
-          labels: { instance: item.name, service: item.service, n: String(item.instance) },
+          labels: { instance: item.name, service: item.service },
         })),
       },
       { job_name: 'remediator', static_configs: [{ targets: [`127.0.0.1:${remediatorPort}`] }] },

@@ -29,7 +29,7 @@ export const memoryLeak: Scenario = {
       (r) => r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'HighMemoryUsage',
     );
     ctx.rows.push(rowFromRun('1 memory leak', 'gentle, then restart', faultAt, run));
-    expect(run).toMatchObject({ runbook: 'demo-restart-leaking-service', status: 'succeeded', reason: 'verified' });
+    expect(run).toMatchObject({ runbook: 'restart-leaking-service', status: 'succeeded', reason: 'verified' });
     const [gentle, restart] = run.steps;
     // The gentle step ran (the service answered), its check failed, and only then the restart ran.
     expect(gentle).toMatchObject({ name: 'release-memory', status: 'succeeded', httpStatus: 200 });

@@ -45,7 +45,7 @@ export const errorSpike: Scenario = {
     watching = false;
     await watcher;
     ctx.rows.push(rowFromRun('2 error spike', 'drain, restart, undrain', faultAt, run));
-    expect(run).toMatchObject({ runbook: 'demo-drain-erroring-instance', status: 'succeeded', reason: 'verified' });
+    expect(run).toMatchObject({ runbook: 'drain-erroring-instance', status: 'succeeded', reason: 'verified' });
     const [drain, restart] = run.steps;
     expect(drain).toMatchObject({ name: 'drain', status: 'succeeded', exitCode: 0 });
     expect(drain!.undo).toMatchObject({ status: 'succeeded', exitCode: 0 });

@@ -25,7 +25,7 @@ export const cpuExhaustion: Scenario = {
       (r) => r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'HighCpuUsage',
     );
     ctx.rows.push(rowFromRun('3 CPU exhaustion', 'restart', faultAt, run));
-    expect(run).toMatchObject({ runbook: 'demo-restart-cpu-burner', status: 'succeeded', reason: 'verified' });
+    expect(run).toMatchObject({ runbook: 'restart-cpu-burner', status: 'succeeded', reason: 'verified' });
     expect(run.steps.map((s) => [s.name, s.status, s.verify?.ok])).toEqual([['restart', 'succeeded', true]]);
     // Restored before it was called verified: one restart, whose new process was up by then.
     const restarts = await restartsSince(ctx.stack, target, faultAt);

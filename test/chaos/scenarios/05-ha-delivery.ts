@@ -59,7 +59,7 @@ async function poolExhaustion(ctx: ScenarioContext, client: Redis, target: Fleet
     90_000,
     (r) => r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'ConnectionPoolExhausted',
   );
-  expect(run).toMatchObject({ runbook: 'demo-resize-connection-pool', status: 'succeeded', reason: 'verified' });
+  expect(run).toMatchObject({ runbook: 'resize-connection-pool', status: 'succeeded', reason: 'verified' });
   // Every firing copy of this occurrence that reached the webhook, from whichever Alertmanager.
   const copies = tap.deliveries.filter(
     (d) =>

@@ -27,7 +27,7 @@ export const crash: Scenario = {
   async run(ctx) {
     const markers = join(ctx.dir, 'markers');
     const { stack } = ctx;
-    const common = { alertname: 'HighCpuUsage', markers, stateDir: stack.stateDir, sleepSeconds: 4 };
+    const common = { alertname: 'HighCpuUsage', markers, sleepSeconds: 4 };
     const env = { REMEDIATOR_LOCK_TTL: '2s' };
     const { redis, runbooksDir, remediator } = await startBasics(ctx, {
       omitDemo: [DEMO.cpu],
@@ -83,11 +83,11 @@ export const crash: Scenario = {
       .filter((e) => e.runId === onceRun.id);
     expect(escalations).toEqual([expect.objectContaining({ status: 'unknown', reason: 'E_INTERRUPTED' })]);
     // The alert that fired while it was down: Alertmanager's retry reached the new process.
-    expect(downRun).toMatchObject({ runbook: 'demo-resize-connection-pool', status: 'succeeded' });
+    expect(downRun).toMatchObject({ runbook: 'resize-connection-pool', status: 'succeeded' });
     expect(Date.parse(downRun.receivedAt)).toBeGreaterThan(restartedAt);
     // No run lost: every run ended, one per alert.
     const runs = await allRuns(client);
     expect(open(runs)).toEqual([]);
-    expect(runs.map((r) => r.runbook).sort()).toEqual(['chaos-restart-idempotent', 'chaos-restart-once', 'demo-resize-connection-pool']);
+    expect(runs.map((r) => r.runbook).sort()).toEqual(['chaos-restart-idempotent', 'chaos-restart-once', 'resize-connection-pool']);
   },
 };

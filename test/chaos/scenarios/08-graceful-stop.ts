@@ -34,7 +34,7 @@ export const gracefulStop: Scenario = {
         writeRunbook(
           dir,
           'slow.yaml',
-          restartRunbook({ name: 'chaos-slow-restart', alertname: 'HighCpuUsage', service: 'order-service', markers, stateDir: stack.stateDir, sleepSeconds: 5, idempotent: false }),
+          restartRunbook({ name: 'chaos-slow-restart', alertname: 'HighCpuUsage', service: 'order-service', markers, sleepSeconds: 5, idempotent: false }),
         ),
     });
     const client = ctx.redis(redis.url);

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { RunRecord } from '../../../src/types.ts';
 
 const COOLDOWN_MS = 30_000; // demo-restart-cpu-burner's policy.cooldown
-const RUNBOOK = 'demo-restart-cpu-burner';
+const RUNBOOK = 'restart-cpu-burner';
 
 /** Is Alertmanager (a) listing a HighCpuUsage alert for `target`? */
 async function firing(ctx: ScenarioContext, target: FleetInstance): Promise<boolean> {

@@ -20,7 +20,7 @@ export async function startBasics(
   ctx.defer(() => redis.stop());
   const runbooksDir = join(ctx.dir, 'runbooks');
   await mkdir(runbooksDir, { recursive: true });
-  await writeDemoRunbooks(runbooksDir, ctx.stack, options.omitDemo);
+  await writeDemoRunbooks(runbooksDir, options.omitDemo);
   await options.extra?.(runbooksDir);
   const remediator = await launch(ctx, { redisUrl: redis.url, runbooksDir, ...(options.env ? { env: options.env } : {}) });
   return { redis, runbooksDir, remediator };
