@@ -30,7 +30,19 @@ declare module 'vitest' {
   }
 }
 
-const SCENARIOS: readonly Scenario[] = [memoryLeak, errorSpike, cpuExhaustion, simultaneous, haDelivery, crash, redisRestart, gracefulStop, flapping, scaleOut, sentinelFailover];
+const SCENARIOS: readonly Scenario[] = [
+  memoryLeak,
+  errorSpike,
+  cpuExhaustion,
+  simultaneous,
+  haDelivery,
+  crash,
+  redisRestart,
+  gracefulStop,
+  flapping,
+  scaleOut,
+  sentinelFailover,
+];
 const ONLY = process.env['CHAOS_ONLY']?.split(',');
 
 let stack: ChaosStack | undefined;

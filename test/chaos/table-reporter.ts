@@ -13,7 +13,9 @@ export default class ChaosTableReporter implements Reporter {
     }
     if (rows.length === 0) return;
     const when = new Date().toISOString().replace('T', ' ').slice(0, 19);
-    process.stdout.write(`\nchaos suite, ${when} UTC (times after the fault are seconds since it was injected)\n`);
+    process.stdout.write(
+      `\nchaos suite, ${when} UTC (times after the fault are seconds since it was injected)\n`,
+    );
     process.stdout.write(`${formatTable(rows)}\n`);
   }
 }

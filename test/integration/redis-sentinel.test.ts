@@ -100,14 +100,23 @@ describe('remediator through Redis Sentinel', () => {
     await svc.waitForRun(earlier);
     const oldPrimary = `127.0.0.1:${group.primary.port}`;
     await group.primary.kill();
-    await until('Sentinel to promote the replica', 30_000, async () => (await group.currentPrimary()) !== oldPrimary);
+    await until(
+      'Sentinel to promote the replica',
+      30_000,
+      async () => (await group.currentPrimary()) !== oldPrimary,
+    );
     expect(await group.currentPrimary()).toBe(`127.0.0.1:${group.replica.port}`);
     // Brought back (as systemd would), it rejoins as a replica of the new primary: a replica again.
     await group.primary.restart();
-    const fired = await until('the webhook to accept again', 30_000, async () => {
-      const attempt = await fire();
-      return attempt.status === 202 ? attempt : undefined;
-    }, 500);
+    const fired = await until(
+      'the webhook to accept again',
+      30_000,
+      async () => {
+        const attempt = await fire();
+        return attempt.status === 202 ? attempt : undefined;
+      },
+      500,
+    );
     expect(await svc.waitForRun(fired.id, 20_000)).toMatchObject({ status: 'succeeded' });
     // What was confirmed before the failover is still there.
     expect(await svc.waitForRun(earlier)).toMatchObject({ status: 'succeeded' });

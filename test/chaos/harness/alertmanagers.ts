@@ -47,7 +47,8 @@ export async function webhookNotifications(url: string): Promise<{ sent: number;
 
 export async function startAlertmanagerPair(dir: string, config: string): Promise<AlertmanagerPair> {
   const binary = BINARIES.find(existsSyncSafe);
-  if (binary === undefined) throw new Error(`no alertmanager in ${BINARIES.join(', ')}: install prometheus-alertmanager`);
+  if (binary === undefined)
+    throw new Error(`no alertmanager in ${BINARIES.join(', ')}: install prometheus-alertmanager`);
   await mkdir(dir, { recursive: true });
   const configFile = join(dir, 'alertmanager.yml');
   await writeFile(configFile, config);
@@ -88,9 +89,8 @@ export async function startAlertmanagerPair(dir: string, config: string): Promis
     });
     return { name: `alertmanager-${name}`, url, proc };
   };
-  const [a, b] = await Promise.all(names.map(start)) as [Alertmanager, Alertmanager];
-  const sizes = async (n: number) =>
-    (await clusterSize(a.url)) === n && (await clusterSize(b.url)) === n;
+  const [a, b] = (await Promise.all(names.map(start))) as [Alertmanager, Alertmanager];
+  const sizes = async (n: number) => (await clusterSize(a.url)) === n && (await clusterSize(b.url)) === n;
   await until('the two Alertmanagers to form a cluster', 30_000, () => sizes(2));
   return {
     a,

@@ -24,7 +24,8 @@ export async function inject(i: FleetInstance, fault: Fault, body: object = {}):
     signal: AbortSignal.timeout(5000),
   });
   const text = await response.text();
-  if (response.status !== 200) throw new Error(`${i.name}: /fault/${fault} answered ${response.status}: ${text}`);
+  if (response.status !== 200)
+    throw new Error(`${i.name}: /fault/${fault} answered ${response.status}: ${text}`);
   return Date.now();
 }
 
@@ -44,16 +45,22 @@ export interface AdminState {
 }
 
 export async function adminState(i: FleetInstance): Promise<AdminState> {
-  return (await (await fetch(`${baseUrl(i)}/admin/state`, { signal: AbortSignal.timeout(3000) })).json()) as AdminState;
+  return (await (
+    await fetch(`${baseUrl(i)}/admin/state`, { signal: AbortSignal.timeout(3000) })
+  ).json()) as AdminState;
 }
 
 /** True when the instance answers /healthz 200 and carries no fault. */
 export async function healthy(i: FleetInstance): Promise<boolean> {
-  const response = await fetch(`${baseUrl(i)}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  const response = await fetch(`${baseUrl(i)}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(
+    () => undefined,
+  );
   await response?.body?.cancel().catch(() => undefined);
   if (response?.status !== 200) return false;
   const { faults, accepting } = await adminState(i);
-  return accepting && faults.leakBytesPerSecond === 0 && faults.errorRatio === 0 && !faults.cpuBurn && !faults.hung;
+  return (
+    accepting && faults.leakBytesPerSecond === 0 && faults.errorRatio === 0 && !faults.cpuBurn && !faults.hung
+  );
 }
 
 interface FleetEvent {
@@ -74,7 +81,8 @@ async function eventsOf(stack: ChaosStack, i: FleetInstance): Promise<FleetEvent
       continue;
     }
     if (entry.service !== i.service || entry.instance !== i.instance || !entry.time) continue;
-    if (entry.msg === 'started' || entry.msg === 'stopping') events.push({ msg: entry.msg, at: Date.parse(entry.time) });
+    if (entry.msg === 'started' || entry.msg === 'stopping')
+      events.push({ msg: entry.msg, at: Date.parse(entry.time) });
   }
   return events;
 }
@@ -93,7 +101,8 @@ export async function downtimesSince(
   const spans: Array<{ from: number; to: number | undefined }> = [];
   for (const e of (await eventsOf(stack, i)).filter((x) => x.at >= since)) {
     if (e.msg === 'stopping') spans.push({ from: e.at, to: undefined });
-    else if (spans.length > 0 && spans[spans.length - 1]!.to === undefined) spans[spans.length - 1]!.to = e.at;
+    else if (spans.length > 0 && spans[spans.length - 1]!.to === undefined)
+      spans[spans.length - 1]!.to = e.at;
   }
   return spans;
 }
@@ -103,10 +112,17 @@ export async function downtimesSince(
  * (0 stopped, 1 starting, 2 running, 3 stopping) and administrative flags (0x08: drained by
  * `set server ... state drain`).
  */
-export async function haproxyServer(stack: ChaosStack, i: FleetInstance): Promise<{ op: number; admin: number }> {
+export async function haproxyServer(
+  stack: ChaosStack,
+  i: FleetInstance,
+): Promise<{ op: number; admin: number }> {
   const answer = await stack.haproxy.command(`show servers state ${i.service}`);
   const lines = answer.split('\n');
-  const header = lines.find((l) => l.startsWith('# be_id'))?.slice(2).split(' ') ?? [];
+  const header =
+    lines
+      .find((l) => l.startsWith('# be_id'))
+      ?.slice(2)
+      .split(' ') ?? [];
   const column = (name: string) => header.indexOf(name);
   for (const line of lines) {
     const fields = line.split(' ');

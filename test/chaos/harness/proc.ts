@@ -93,12 +93,16 @@ export async function startProc(spec: ProcSpec): Promise<Proc> {
   for (;;) {
     if (!alive()) {
       const { code, signal } = await exited;
-      throw new Error(`${spec.name} exited (${signal ?? `code ${code}`}) before it was ready:\n${tail(spec.logFile)}`);
+      throw new Error(
+        `${spec.name} exited (${signal ?? `code ${code}`}) before it was ready:\n${tail(spec.logFile)}`,
+      );
     }
     if (await spec.ready().catch(() => false)) return proc;
     if (Date.now() > deadline) {
       await proc.stop();
-      throw new Error(`${spec.name} was not ready within ${spec.readyTimeoutMs ?? 30_000} ms:\n${tail(spec.logFile)}`);
+      throw new Error(
+        `${spec.name} was not ready within ${spec.readyTimeoutMs ?? 30_000} ms:\n${tail(spec.logFile)}`,
+      );
     }
     await sleep(100);
   }

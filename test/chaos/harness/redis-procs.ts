@@ -90,8 +90,14 @@ const MASTER = 'remediator';
  */
 export async function startSentinelGroup(dir: string): Promise<SentinelGroup> {
   const primary = await startRedisServer({ dir, name: 'redis-primary' });
-  const replica = await startRedisServer({ dir, name: 'redis-replica', replicaOf: `127.0.0.1 ${primary.port}` });
-  await until('the replica to sync', 20_000, async () => (await info(replica.port)).includes('master_link_status:up'));
+  const replica = await startRedisServer({
+    dir,
+    name: 'redis-replica',
+    replicaOf: `127.0.0.1 ${primary.port}`,
+  });
+  await until('the replica to sync', 20_000, async () =>
+    (await info(replica.port)).includes('master_link_status:up'),
+  );
   const sentinelPorts = [await freePort(), await freePort(), await freePort()];
   const sentinels: Proc[] = [];
   for (const [index, port] of sentinelPorts.entries()) {

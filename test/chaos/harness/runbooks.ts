@@ -76,7 +76,10 @@ ${o.policy ? `policy: ${o.policy}\n` : ''}steps:
  * `<seq> end <ms>` to `file`, so a test counts how often each alert was acted on and how many acted at
  * once. No cooldown or per-target limit (every alert is its own occurrence); `maxInFlight` caps it.
  */
-export function streamRunbook(file: string, policy = "{ cooldown: 0s, maxRuns: 10000 per 1h, maxRunsPerTarget: 10000 per 1h, maxInFlight: 6, group: '' }"): string {
+export function streamRunbook(
+  file: string,
+  policy = "{ cooldown: 0s, maxRuns: 10000 per 1h, maxRunsPerTarget: 10000 per 1h, maxInFlight: 6, group: '' }",
+): string {
   const script = `printf '%s start %s\\n' "$2" "$(date +%s%3N)" >> "$1"; sleep 0.3; printf '%s end %s\\n' "$2" "$(date +%s%3N)" >> "$1"`;
   return `name: chaos-stream
 description: Touch a file for each synthetic alert (chaos suite).

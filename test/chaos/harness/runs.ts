@@ -24,7 +24,8 @@ export async function allRuns(redis: Redis): Promise<RunRecord[]> {
 export async function runsFor(redis: Redis, instance: string, alertname?: string): Promise<RunRecord[]> {
   return (await allRuns(redis)).filter(
     (r) =>
-      r.alert.labels['instance'] === instance && (alertname === undefined || r.alert.labels['alertname'] === alertname),
+      r.alert.labels['instance'] === instance &&
+      (alertname === undefined || r.alert.labels['alertname'] === alertname),
   );
 }
 

@@ -43,7 +43,8 @@ export async function runScenario(stack: ChaosStack, scenario: Scenario, rows: T
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const cleanups: Array<() => Promise<unknown>> = [];
-  const note = (text: string) => appendFileSync(join(dir, 'scenario.log'), `${new Date().toISOString()} ${text}\n`);
+  const note = (text: string) =>
+    appendFileSync(join(dir, 'scenario.log'), `${new Date().toISOString()} ${text}\n`);
   const ctx: ScenarioContext = {
     stack,
     dir,
@@ -106,23 +107,34 @@ function logDump(scenario: Scenario, dir: string, stack: ChaosStack): string {
 export async function quiesce(stack: ChaosStack): Promise<void> {
   await Promise.all(
     stack.fleet.map(async (i) => {
-      await fetch(`${baseUrl(i)}/fault/clear`, { method: 'POST', signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-      await fetch(`${baseUrl(i)}/admin/undrain`, { method: 'POST', signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+      await fetch(`${baseUrl(i)}/fault/clear`, { method: 'POST', signal: AbortSignal.timeout(3000) }).catch(
+        () => undefined,
+      );
+      await fetch(`${baseUrl(i)}/admin/undrain`, { method: 'POST', signal: AbortSignal.timeout(3000) }).catch(
+        () => undefined,
+      );
       await stack.haproxy.command(`set server ${i.service}/${i.name} state ready`).catch(() => undefined);
     }),
   );
-  await until('every alert about the fleet to resolve (Prometheus and both Alertmanagers)', 90_000, async () => {
-    const prom = (await (await fetch(`${stack.prometheusUrl}/api/v1/alerts`)).json()) as {
-      data: { alerts: Array<{ labels: Record<string, string> }> };
-    };
-    if (prom.data.alerts.some((a) => !a.labels['alertname']?.startsWith('Remediator'))) return false;
-    for (const am of [stack.alertmanagers.a, stack.alertmanagers.b]) {
-      const alerts = (await (await fetch(`${am.url}/api/v2/alerts?active=true&silenced=true&inhibited=true`)).json()) as Array<{
-        labels: Record<string, string>;
-      }>;
-      if (alerts.some((a) => !a.labels['alertname']?.startsWith('Remediator'))) return false;
-    }
-    return true;
-  }, 500);
+  await until(
+    'every alert about the fleet to resolve (Prometheus and both Alertmanagers)',
+    90_000,
+    async () => {
+      const prom = (await (await fetch(`${stack.prometheusUrl}/api/v1/alerts`)).json()) as {
+        data: { alerts: Array<{ labels: Record<string, string> }> };
+      };
+      if (prom.data.alerts.some((a) => !a.labels['alertname']?.startsWith('Remediator'))) return false;
+      for (const am of [stack.alertmanagers.a, stack.alertmanagers.b]) {
+        const alerts = (await (
+          await fetch(`${am.url}/api/v2/alerts?active=true&silenced=true&inhibited=true`)
+        ).json()) as Array<{
+          labels: Record<string, string>;
+        }>;
+        if (alerts.some((a) => !a.labels['alertname']?.startsWith('Remediator'))) return false;
+      }
+      return true;
+    },
+    500,
+  );
   await sleep(500);
 }

@@ -40,7 +40,10 @@ export interface Stream {
  * Sends one new alert every `everyMs` for `count` alerts, and re-sends the firing ones every few
  * seconds (as Prometheus does), so each stays active however long delivery takes.
  */
-export function startStream(stack: ChaosStack, options: { scenario: string; count: number; everyMs: number }): Stream {
+export function startStream(
+  stack: ChaosStack,
+  options: { scenario: string; count: number; everyMs: number },
+): Stream {
   const alerts: StreamAlert[] = [];
   let stopped = false;
   const wire = (a: StreamAlert, endsAt: string) => ({
@@ -68,7 +71,10 @@ export function startStream(stack: ChaosStack, options: { scenario: string; coun
       };
       alerts.push(alert);
       const resend = Date.now() - lastResend > 5000;
-      await postToAlertmanagers(stack, resend ? firing() : [wire(alert, new Date(Date.now() + 60_000).toISOString())]);
+      await postToAlertmanagers(
+        stack,
+        resend ? firing() : [wire(alert, new Date(Date.now() + 60_000).toISOString())],
+      );
       if (resend) lastResend = Date.now();
       await sleep(options.everyMs);
     }
@@ -92,7 +98,10 @@ export function startStream(stack: ChaosStack, options: { scenario: string; coun
     async resolveAll() {
       stopped = true;
       const now = new Date().toISOString();
-      await postToAlertmanagers(stack, alerts.map((a) => wire(a, now)));
+      await postToAlertmanagers(
+        stack,
+        alerts.map((a) => wire(a, now)),
+      );
     },
   };
 }

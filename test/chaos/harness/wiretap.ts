@@ -12,7 +12,12 @@ export interface Delivery {
   /** The sending Alertmanager's `--web.external-url`. */
   readonly from: string;
   readonly groupKey: string;
-  readonly alerts: ReadonlyArray<{ fingerprint: string; status: string; startsAt: string; labels: Record<string, string> }>;
+  readonly alerts: ReadonlyArray<{
+    fingerprint: string;
+    status: string;
+    startsAt: string;
+    labels: Record<string, string>;
+  }>;
   /** remediator's answer, or 0 when the connection failed (nothing listening, reset). */
   readonly status: number;
 }
@@ -43,7 +48,13 @@ export async function startWiretap(port: number, backendPort: number): Promise<W
   };
 }
 
-function relay(req: IncomingMessage, res: ServerResponse, body: Buffer, backendPort: number, deliveries: Delivery[]) {
+function relay(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  backendPort: number,
+  deliveries: Delivery[],
+) {
   const record = (status: number) => {
     if (req.method !== 'POST' || !req.url?.startsWith('/hooks/')) return;
     deliveries.push({ at: Date.now(), status, ...describe(body) });
@@ -68,12 +79,22 @@ function describe(body: Buffer): Omit<Delivery, 'at' | 'status'> {
     const payload = JSON.parse(body.toString('utf8')) as {
       externalURL?: string;
       groupKey?: string;
-      alerts?: Array<{ fingerprint: string; status: string; startsAt: string; labels: Record<string, string> }>;
+      alerts?: Array<{
+        fingerprint: string;
+        status: string;
+        startsAt: string;
+        labels: Record<string, string>;
+      }>;
     };
     return {
       from: payload.externalURL ?? '',
       groupKey: payload.groupKey ?? '',
-      alerts: (payload.alerts ?? []).map(({ fingerprint, status, startsAt, labels }) => ({ fingerprint, status, startsAt, labels })),
+      alerts: (payload.alerts ?? []).map(({ fingerprint, status, startsAt, labels }) => ({
+        fingerprint,
+        status,
+        startsAt,
+        labels,
+      })),
     };
   } catch {
     return { from: '', groupKey: '', alerts: [] };

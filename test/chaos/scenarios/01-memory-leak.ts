@@ -29,7 +29,11 @@ export const memoryLeak: Scenario = {
       (r) => r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'HighMemoryUsage',
     );
     ctx.rows.push(rowFromRun('1 memory leak', 'gentle, then restart', faultAt, run));
-    expect(run).toMatchObject({ runbook: 'restart-leaking-service', status: 'succeeded', reason: 'verified' });
+    expect(run).toMatchObject({
+      runbook: 'restart-leaking-service',
+      status: 'succeeded',
+      reason: 'verified',
+    });
     const [gentle, restart] = run.steps;
     // The gentle step ran (the service answered), its check failed, and only then the restart ran.
     expect(gentle).toMatchObject({ name: 'release-memory', status: 'succeeded', httpStatus: 200 });
@@ -45,6 +49,6 @@ export const memoryLeak: Scenario = {
     expect(state.faults.leakBytesPerSecond).toBe(0);
     expect(state.memoryBytes).toBeLessThan(0.5 * MEMORY_LIMIT_BYTES);
     // One occurrence, one run: nothing else was started for it.
-    expect((await client.zcard('remediator:runs'))).toBe(1);
+    expect(await client.zcard('remediator:runs')).toBe(1);
   },
 };

@@ -1,5 +1,12 @@
 import { expect } from 'vitest';
-import { adminState, DRAINED, haproxyServer, inject, instance, restartsSince } from '../harness/fleet-control.ts';
+import {
+  adminState,
+  DRAINED,
+  haproxyServer,
+  inject,
+  instance,
+  restartsSince,
+} from '../harness/fleet-control.ts';
 import { endedRun } from '../harness/runs.ts';
 import type { Scenario } from '../harness/scenario.ts';
 import { instanceName } from '../harness/stack.ts';
@@ -45,7 +52,11 @@ export const errorSpike: Scenario = {
     watching = false;
     await watcher;
     ctx.rows.push(rowFromRun('2 error spike', 'drain, restart, undrain', faultAt, run));
-    expect(run).toMatchObject({ runbook: 'drain-erroring-instance', status: 'succeeded', reason: 'verified' });
+    expect(run).toMatchObject({
+      runbook: 'drain-erroring-instance',
+      status: 'succeeded',
+      reason: 'verified',
+    });
     const [drain, restart] = run.steps;
     expect(drain).toMatchObject({ name: 'drain', status: 'succeeded', exitCode: 0 });
     expect(drain!.undo).toMatchObject({ status: 'succeeded', exitCode: 0 });
@@ -63,7 +74,11 @@ export const errorSpike: Scenario = {
     expect(drained.some((s) => s.at >= restartAt)).toBe(true);
     // Back in service: not drained, and HAProxy's health check sees the fresh process running.
     expect((await haproxyServer(ctx.stack, target)).admin & DRAINED).toBe(0);
-    await until(`HAProxy to see ${target.name} up`, 20_000, async () => (await haproxyServer(ctx.stack, target)).op === 2);
+    await until(
+      `HAProxy to see ${target.name} up`,
+      20_000,
+      async () => (await haproxyServer(ctx.stack, target)).op === 2,
+    );
     expect(await restartsSince(ctx.stack, target, faultAt)).toHaveLength(1);
     expect((await adminState(target)).faults.errorRatio).toBe(0);
   },

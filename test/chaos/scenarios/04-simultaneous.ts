@@ -37,10 +37,15 @@ export const simultaneous: Scenario = {
     );
     expect(new Set(runs.map((r) => r.target))).toEqual(names);
     // One at a time: each run acted (first step to the end) after the previous one had ended.
-    const spans = runs.map((r) => ({ from: Date.parse(r.steps[0]!.startedAt!), to: Date.parse(r.finishedAt!) }));
+    const spans = runs.map((r) => ({
+      from: Date.parse(r.steps[0]!.startedAt!),
+      to: Date.parse(r.finishedAt!),
+    }));
     for (let i = 1; i < spans.length; i++) expect(spans[i]!.from).toBeGreaterThanOrEqual(spans[i - 1]!.to);
     // The two that waited were told why: the group was busy.
-    const waited = runs.filter((r) => r.decisions?.some((d) => d.decision === 'wait' && d.reason === 'group_busy'));
+    const waited = runs.filter((r) =>
+      r.decisions?.some((d) => d.decision === 'wait' && d.reason === 'group_busy'),
+    );
     expect(waited.length).toBeGreaterThanOrEqual(2);
     // Each instance went down once, inside its own run's span, and was back up before the next
     // instance of the service went down: never two down at once.

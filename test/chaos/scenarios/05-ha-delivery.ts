@@ -24,8 +24,15 @@ export const haDelivery: Scenario = {
     const client = ctx.redis(redis.url);
     const { alertmanagers: ams } = ctx.stack;
     expect([await clusterSize(ams.a.url), await clusterSize(ams.b.url)]).toEqual([2, 2]);
-    const clustered = await poolExhaustion(ctx, client, instance(ctx.stack, instanceName('order-service', 2)));
-    ctx.rows.push({ ...clustered.row, what: `clustered, ${clustered.copies} cop${clustered.copies === 1 ? 'y' : 'ies'} delivered` });
+    const clustered = await poolExhaustion(
+      ctx,
+      client,
+      instance(ctx.stack, instanceName('order-service', 2)),
+    );
+    ctx.rows.push({
+      ...clustered.row,
+      what: `clustered, ${clustered.copies} cop${clustered.copies === 1 ? 'y' : 'ies'} delivered`,
+    });
 
     await ams.partition();
     ctx.defer(() => ams.heal());
@@ -47,8 +54,14 @@ async function poolExhaustion(ctx: ScenarioContext, client: Redis, target: Fleet
   // Prometheus sends the alert to both Alertmanagers: each lists it.
   await until(`both Alertmanagers to list the alert for ${target.name}`, 60_000, async () => {
     for (const url of [ams.a.url, ams.b.url]) {
-      const alerts = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string> }>;
-      if (!alerts.some((a) => a.labels['instance'] === target.name && a.labels['alertname'] === 'ConnectionPoolExhausted'))
+      const alerts = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{
+        labels: Record<string, string>;
+      }>;
+      if (
+        !alerts.some(
+          (a) => a.labels['instance'] === target.name && a.labels['alertname'] === 'ConnectionPoolExhausted',
+        )
+      )
         return false;
     }
     return true;
@@ -57,7 +70,8 @@ async function poolExhaustion(ctx: ScenarioContext, client: Redis, target: Fleet
     client,
     `the ConnectionPoolExhausted run for ${target.name}`,
     90_000,
-    (r) => r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'ConnectionPoolExhausted',
+    (r) =>
+      r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'ConnectionPoolExhausted',
   );
   expect(run).toMatchObject({ runbook: 'resize-connection-pool', status: 'succeeded', reason: 'verified' });
   // Every firing copy of this occurrence that reached the webhook, from whichever Alertmanager.
@@ -65,7 +79,10 @@ async function poolExhaustion(ctx: ScenarioContext, client: Redis, target: Fleet
     (d) =>
       d.at >= faultAt &&
       d.alerts.some(
-        (a) => a.status === 'firing' && a.fingerprint === run.alert.fingerprint && a.startsAt === run.alert.startsAt,
+        (a) =>
+          a.status === 'firing' &&
+          a.fingerprint === run.alert.fingerprint &&
+          a.startsAt === run.alert.startsAt,
       ),
   );
   expect(copies.length).toBeGreaterThanOrEqual(1);

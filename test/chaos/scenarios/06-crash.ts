@@ -12,7 +12,11 @@ import { launch, startBasics } from './common.ts';
 
 /** Lines equal to `word` in a step's marker file (see restartRunbook). */
 function count(file: string, word: string): number {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l === word).length : 0;
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l === word).length
+    : 0;
 }
 
 /**
@@ -33,8 +37,26 @@ export const crash: Scenario = {
       omitDemo: [DEMO.cpu],
       env,
       extra: async (dir) => {
-        await writeRunbook(dir, 'idempotent.yaml', restartRunbook({ ...common, name: 'chaos-restart-idempotent', service: 'order-service', idempotent: true }));
-        await writeRunbook(dir, 'once.yaml', restartRunbook({ ...common, name: 'chaos-restart-once', service: 'payment-service', idempotent: false }));
+        await writeRunbook(
+          dir,
+          'idempotent.yaml',
+          restartRunbook({
+            ...common,
+            name: 'chaos-restart-idempotent',
+            service: 'order-service',
+            idempotent: true,
+          }),
+        );
+        await writeRunbook(
+          dir,
+          'once.yaml',
+          restartRunbook({
+            ...common,
+            name: 'chaos-restart-once',
+            service: 'payment-service',
+            idempotent: false,
+          }),
+        );
       },
     });
     const client = ctx.redis(redis.url);
@@ -44,7 +66,11 @@ export const crash: Scenario = {
     const faultAt = Date.now();
     await Promise.all([inject(idem, 'cpu-burn'), inject(once, 'cpu-burn')]);
     ctx.note(`cpu-burn on ${idem.name} (idempotent runbook) and ${once.name} (not idempotent)`);
-    await until('both slow steps to be running', 60_000, () => count(marker(idem.name), 'start') === 1 && count(marker(once.name), 'start') === 1);
+    await until(
+      'both slow steps to be running',
+      60_000,
+      () => count(marker(idem.name), 'start') === 1 && count(marker(once.name), 'start') === 1,
+    );
     remediator.proc.signal('SIGKILL');
     await remediator.proc.exited;
     const killedAt = Date.now();
@@ -56,7 +82,9 @@ export const crash: Scenario = {
     const isDownAlert = (labels: Record<string, string>) =>
       labels['instance'] === downTarget.name && labels['alertname'] === 'ConnectionPoolExhausted';
     await until('Alertmanager to have tried to deliver the new alert', 60_000, () =>
-      stack.tap.deliveries.some((d) => d.at > killedAt && d.status === 0 && d.alerts.some((a) => isDownAlert(a.labels))),
+      stack.tap.deliveries.some(
+        (d) => d.at > killedAt && d.status === 0 && d.alerts.some((a) => isDownAlert(a.labels)),
+      ),
     );
     const failedAttempts = stack.tap.deliveries.filter((d) => d.at > killedAt && d.status === 0).length;
     ctx.note(`${failedAttempts} delivery attempts failed while remediator was down`);
@@ -64,9 +92,21 @@ export const crash: Scenario = {
     const restartedAt = Date.now();
     await launch(ctx, { name: 'remediator-2', redisUrl: redis.url, runbooksDir, env });
 
-    const idemRun = await endedRun(client, 'the idempotent run', 90_000, (r) => r.runbook === 'chaos-restart-idempotent');
-    const onceRun = await endedRun(client, 'the non-idempotent run', 60_000, (r) => r.runbook === 'chaos-restart-once');
-    const downRun = await endedRun(client, 'the run for the alert that fired while down', 90_000, (r) => isDownAlert(r.alert.labels));
+    const idemRun = await endedRun(
+      client,
+      'the idempotent run',
+      90_000,
+      (r) => r.runbook === 'chaos-restart-idempotent',
+    );
+    const onceRun = await endedRun(
+      client,
+      'the non-idempotent run',
+      60_000,
+      (r) => r.runbook === 'chaos-restart-once',
+    );
+    const downRun = await endedRun(client, 'the run for the alert that fired while down', 90_000, (r) =>
+      isDownAlert(r.alert.labels),
+    );
     ctx.rows.push(rowFromRun('6 crash', 'idempotent step retried', faultAt, idemRun));
     ctx.rows.push(rowFromRun('6 crash', 'alert fired while down', downFaultAt, downRun));
 
@@ -88,6 +128,10 @@ export const crash: Scenario = {
     // No run lost: every run ended, one per alert.
     const runs = await allRuns(client);
     expect(open(runs)).toEqual([]);
-    expect(runs.map((r) => r.runbook).sort()).toEqual(['chaos-restart-idempotent', 'chaos-restart-once', 'resize-connection-pool']);
+    expect(runs.map((r) => r.runbook).sort()).toEqual([
+      'chaos-restart-idempotent',
+      'chaos-restart-once',
+      'resize-connection-pool',
+    ]);
   },
 };

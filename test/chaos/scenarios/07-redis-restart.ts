@@ -45,7 +45,11 @@ export const redisRestart: Scenario = {
     const probe = await fetch(`${ctx.stack.remediatorUrl}/hooks/alertmanager`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.stack.token}` },
-      body: JSON.stringify(payload([{ labels: { alertname: 'ChaosStream', scenario: 'probe', seq: '0', instance: target.name } }])),
+      body: JSON.stringify(
+        payload([
+          { labels: { alertname: 'ChaosStream', scenario: 'probe', seq: '0', instance: target.name } },
+        ]),
+      ),
     });
     await probe.body?.cancel();
     expect(probe.status).toBe(503);
@@ -54,7 +58,9 @@ export const redisRestart: Scenario = {
     const backAt = Date.now();
     ctx.note(`redis started again after ${backAt - killedAt} ms`);
     // Alertmanager met 503s in the outage (so it retries).
-    const refused = ctx.stack.tap.deliveries.filter((d) => d.at > killedAt && d.at < backAt && d.status === 503);
+    const refused = ctx.stack.tap.deliveries.filter(
+      (d) => d.at > killedAt && d.at < backAt && d.status === 503,
+    );
     expect(refused.length).toBeGreaterThan(0);
 
     await stream.done;
@@ -70,12 +76,20 @@ export const redisRestart: Scenario = {
       const times = acted.get(Number(r.alert.labels['seq'])) ?? 0;
       return r.status === 'succeeded' ? times !== 1 : times > 1;
     });
-    expect(actedWrong.map((r) => [r.alert.labels['seq'], r.status, acted.get(Number(r.alert.labels['seq']))])).toEqual([]);
-    const outcomes = runs.reduce<Record<string, number>>((m, r) => ({ ...m, [`${r.status}:${r.reason}`]: (m[`${r.status}:${r.reason}`] ?? 0) + 1 }), {});
+    expect(
+      actedWrong.map((r) => [r.alert.labels['seq'], r.status, acted.get(Number(r.alert.labels['seq']))]),
+    ).toEqual([]);
+    const outcomes = runs.reduce<Record<string, number>>(
+      (m, r) => ({ ...m, [`${r.status}:${r.reason}`]: (m[`${r.status}:${r.reason}`] ?? 0) + 1 }),
+      {},
+    );
     ctx.note(`stream outcomes: ${JSON.stringify(outcomes)}`);
     // Runs in flight when Redis died may end unknown (their step's outcome could not be recorded);
     // nothing else may fail.
-    for (const r of runs) expect(['succeeded:ok', 'unknown:E_INTERRUPTED', 'unknown:lock_lost']).toContain(`${r.status}:${r.reason}`);
+    for (const r of runs)
+      expect(['succeeded:ok', 'unknown:E_INTERRUPTED', 'unknown:lock_lost']).toContain(
+        `${r.status}:${r.reason}`,
+      );
     // Nothing acknowledged lost: every run stored before the kill is still there.
     for (const id of before) expect(await getRun(client, id), id).toBeDefined();
     // The same process went on by itself.
@@ -87,8 +101,21 @@ export const redisRestart: Scenario = {
     expect(resumed).toBeDefined();
     ctx.note(`first run finished ${resumed! - backAt} ms after Redis came back`);
     expect(resumed! - backAt).toBeLessThan(30_000);
-    const cpuRun = await endedRun(client, `the HighCpuUsage run for ${target.name}`, 90_000, (r) => r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'HighCpuUsage');
+    const cpuRun = await endedRun(
+      client,
+      `the HighCpuUsage run for ${target.name}`,
+      90_000,
+      (r) => r.alert.labels['instance'] === target.name && r.alert.labels['alertname'] === 'HighCpuUsage',
+    );
     expect(cpuRun).toMatchObject({ status: 'succeeded', reason: 'verified' });
-    ctx.rows.push(rowFromRun('7 Redis restart', 'fault during the outage', faultAt, cpuRun));
+    const unknown = runs.filter((r) => r.status === 'unknown').length;
+    ctx.rows.push(
+      rowFromRun(
+        '7 Redis restart',
+        `fault during the outage; ${runs.length}/${stream.alerts.length} alerts run once, ${unknown} unknown, ${refused.length} 503s`,
+        faultAt,
+        cpuRun,
+      ),
+    );
   },
 };

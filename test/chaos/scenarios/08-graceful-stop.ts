@@ -11,7 +11,11 @@ import { until } from '../harness/wait.ts';
 import { launch, startBasics } from './common.ts';
 
 function lines(file: string, word: string): number {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l === word).length : 0;
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l === word).length
+    : 0;
 }
 
 /**
@@ -34,7 +38,14 @@ export const gracefulStop: Scenario = {
         writeRunbook(
           dir,
           'slow.yaml',
-          restartRunbook({ name: 'chaos-slow-restart', alertname: 'HighCpuUsage', service: 'order-service', markers, sleepSeconds: 5, idempotent: false }),
+          restartRunbook({
+            name: 'chaos-slow-restart',
+            alertname: 'HighCpuUsage',
+            service: 'order-service',
+            markers,
+            sleepSeconds: 5,
+            idempotent: false,
+          }),
         ),
     });
     const client = ctx.redis(redis.url);

@@ -15,7 +15,9 @@ const RUNBOOK = 'restart-cpu-burner';
 
 /** Is Alertmanager (a) listing a HighCpuUsage alert for `target`? */
 async function firing(ctx: ScenarioContext, target: FleetInstance): Promise<boolean> {
-  const alerts = (await (await fetch(`${ctx.stack.alertmanagers.a.url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string> }>;
+  const alerts = (await (await fetch(`${ctx.stack.alertmanagers.a.url}/api/v2/alerts`)).json()) as Array<{
+    labels: Record<string, string>;
+  }>;
   return alerts.some((a) => a.labels['instance'] === target.name && a.labels['alertname'] === 'HighCpuUsage');
 }
 
@@ -25,7 +27,13 @@ async function firing(ctx: ScenarioContext, target: FleetInstance): Promise<bool
  * to resolve, and again. `sticky`: the fault comes back 2 s after every restart (the restart does not
  * fix it), so the runbook's verification fails.
  */
-function flap(ctx: ScenarioContext, client: Redis, target: FleetInstance, sticky: boolean, stop: () => boolean) {
+function flap(
+  ctx: ScenarioContext,
+  client: Redis,
+  target: FleetInstance,
+  sticky: boolean,
+  stop: () => boolean,
+) {
   return (async () => {
     let cycles = 0;
     while (!stop()) {
@@ -39,7 +47,11 @@ function flap(ctx: ScenarioContext, client: Redis, target: FleetInstance, sticky
       }).catch(() => false);
       if (restarted && sticky) {
         await sleep(2000);
-        await until(`${target.name} to take the fault again`, 20_000, async () => (await inject(target, 'cpu-burn'), true));
+        await until(
+          `${target.name} to take the fault again`,
+          20_000,
+          async () => (await inject(target, 'cpu-burn'), true),
+        );
         await until(`the failing run on ${target.name} to end`, 60_000, async () =>
           (await allRuns(client)).filter((r) => r.target === target.name).every((r) => ENDED.has(r.status)),
         );
@@ -76,14 +88,24 @@ export const flapping: Scenario = {
     let stopping = false;
     const flappers = [good, ...sticky].map((t) => flap(ctx, client, t, t !== good, () => stopping));
     // Flap until the breaker has been open long enough for every alert to have fired again under it.
-    await until('the circuit breaker to open', 200_000, async () => {
-      const open = await scrape(remediator.url, 'remediator_circuit_state', { runbook: RUNBOOK, state: 'open' });
-      if (open === 1) openedAt ??= Date.now();
-      if (openedAt === undefined) return false;
-      const runs = (await allRuns(client)).filter((r) => r.runbook === RUNBOOK);
-      const after = [good, ...sticky].filter((t) => runs.some((r) => r.target === t.name && Date.parse(r.receivedAt) > openedAt!));
-      return after.length === 4;
-    }, 1000);
+    await until(
+      'the circuit breaker to open',
+      200_000,
+      async () => {
+        const open = await scrape(remediator.url, 'remediator_circuit_state', {
+          runbook: RUNBOOK,
+          state: 'open',
+        });
+        if (open === 1) openedAt ??= Date.now();
+        if (openedAt === undefined) return false;
+        const runs = (await allRuns(client)).filter((r) => r.runbook === RUNBOOK);
+        const after = [good, ...sticky].filter((t) =>
+          runs.some((r) => r.target === t.name && Date.parse(r.receivedAt) > openedAt!),
+        );
+        return after.length === 4;
+      },
+      1000,
+    );
     stopping = true;
     const cycles = await Promise.all(flappers);
     ctx.note(`flap cycles: ${cycles.join(', ')}`);
@@ -99,22 +121,37 @@ export const flapping: Scenario = {
       const acting = mine.filter(acted);
       expect((await restartsSince(ctx.stack, t, since)).length, t.name).toBe(acting.length);
       for (let i = 1; i < acting.length; i++) {
-        expect(Date.parse(acting[i]!.steps[0]!.startedAt!) - Date.parse(acting[i - 1]!.finishedAt!)).toBeGreaterThanOrEqual(COOLDOWN_MS);
+        expect(
+          Date.parse(acting[i]!.steps[0]!.startedAt!) - Date.parse(acting[i - 1]!.finishedAt!),
+        ).toBeGreaterThanOrEqual(COOLDOWN_MS);
       }
     }
     // The fixes that did not hold failed, and three failures opened the circuit.
-    for (const t of sticky) expect(byTarget(t).some((r) => r.status === 'failed' && r.reason === 'verify_failed'), t.name).toBe(true);
+    for (const t of sticky)
+      expect(
+        byTarget(t).some((r) => r.status === 'failed' && r.reason === 'verify_failed'),
+        t.name,
+      ).toBe(true);
     // Refusals, not restarts: by the cooldown (the alert that came back after a working fix) and by
     // the open circuit (everything after the third failure), each escalated to people.
     const refused = runs.filter((r) => r.status === 'skipped');
     expect(refused.filter((r) => r.reason === 'cooldown').length).toBeGreaterThanOrEqual(1);
     expect(refused.filter((r) => r.reason === 'circuit_open').length).toBeGreaterThanOrEqual(4);
-    const paged = new Set(ctx.stack.pager.requests.map((r) => (JSON.parse(r.body) as { runId?: string }).runId));
+    const paged = new Set(
+      ctx.stack.pager.requests.map((r) => (JSON.parse(r.body) as { runId?: string }).runId),
+    );
     expect(refused.filter((r) => !paged.has(r.id)).map((r) => r.id)).toEqual([]);
-    const lastFailure = Math.max(...runs.filter((r) => r.status === 'failed').map((r) => Date.parse(r.finishedAt!)));
+    const lastFailure = Math.max(
+      ...runs.filter((r) => r.status === 'failed').map((r) => Date.parse(r.finishedAt!)),
+    );
     expect(runs.filter(acted).every((r) => Date.parse(r.steps[0]!.startedAt!) < lastFailure)).toBe(true);
     const restarts = runs.filter(acted).length;
-    ctx.note(`${runs.length} runs for ${runs.length} occurrences; ${restarts} restarts; refused: ${JSON.stringify(refused.map((r) => r.reason))}`);
-    ctx.rows.push({ scenario: '9 flapping', what: `${runs.length} firings, ${restarts} restarts, ${refused.length} refused` });
+    ctx.note(
+      `${runs.length} runs for ${runs.length} occurrences; ${restarts} restarts; refused: ${JSON.stringify(refused.map((r) => r.reason))}`,
+    );
+    ctx.rows.push({
+      scenario: '9 flapping',
+      what: `${runs.length} firings, ${restarts} restarts, ${refused.length} refused`,
+    });
   },
 };

@@ -26,7 +26,11 @@ export function startedBy(proc: Remediator): Set<string> {
 }
 
 /** One `serve` (the webhook) and two `worker` processes on `redisUrl`, the stream runbook beside the demo ones. */
-export async function threeProcesses(ctx: ScenarioContext, redisUrl: string, env: Record<string, string> = {}) {
+export async function threeProcesses(
+  ctx: ScenarioContext,
+  redisUrl: string,
+  env: Record<string, string> = {},
+) {
   const runbooksDir = join(ctx.dir, 'runbooks');
   await mkdir(runbooksDir, { recursive: true });
   await writeDemoRunbooks(runbooksDir);
@@ -85,7 +89,9 @@ export const scaleOut: Scenario = {
     cpuRuns.sort((a, b) => Date.parse(a.startedAt!) - Date.parse(b.startedAt!));
     expect(cpuRuns.map((r) => [r.status, r.reason])).toEqual(cpuRuns.map(() => ['succeeded', 'verified']));
     for (let i = 1; i < cpuRuns.length; i++)
-      expect(Date.parse(cpuRuns[i]!.steps[0]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(cpuRuns[i - 1]!.finishedAt!));
+      expect(Date.parse(cpuRuns[i]!.steps[0]!.startedAt!)).toBeGreaterThanOrEqual(
+        Date.parse(cpuRuns[i - 1]!.finishedAt!),
+      );
     const downs = await Promise.all(targets.map((t) => downtimesSince(ctx.stack, t, faultAt)));
     const spans = downs.map((d) => d[0]!).sort((a, b) => a.from - b.from);
     expect(downs.every((d) => d.length === 1)).toBe(true);
@@ -95,6 +101,9 @@ export const scaleOut: Scenario = {
     ctx.note(`runs started per process: ${shares.join(', ')}`);
     expect(shares.every((n) => n > 0)).toBe(true);
     expect(shares.reduce((a, b) => a + b, 0)).toBe(48);
-    for (const run of cpuRuns) ctx.rows.push(rowFromRun('10a scale-out', `${run.target} (${shares.join('/')} runs per process)`, faultAt, run));
+    for (const run of cpuRuns)
+      ctx.rows.push(
+        rowFromRun('10a scale-out', `${run.target} (${shares.join('/')} runs per process)`, faultAt, run),
+      );
   },
 };

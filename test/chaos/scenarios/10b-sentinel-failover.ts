@@ -29,7 +29,15 @@ function directStream(ctx: ScenarioContext, count: number, everyMs: number) {
   const one = async (seq: number) => {
     const target = ctx.stack.fleet[seq % ctx.stack.fleet.length]!;
     const body = payload([
-      { labels: { alertname: 'ChaosStream', scenario: '10b', seq: String(seq), instance: target.name, service: target.service } },
+      {
+        labels: {
+          alertname: 'ChaosStream',
+          scenario: '10b',
+          seq: String(seq),
+          instance: target.name,
+          service: target.service,
+        },
+      },
     ]);
     const entry: Sent = { seq, fingerprint: body.alerts[0]!.fingerprint, answers: [] };
     sent.push(entry);
@@ -96,7 +104,11 @@ export const sentinelFailover: Scenario = {
     ctx.note(`primary ${oldPrimary} killed (SIGKILL)`);
     const target = instance(ctx.stack, instanceName('order-service', 2));
     const faultAt = await inject(target, 'cpu-burn');
-    await until('Sentinel to promote the replica', 30_000, async () => (await group.currentPrimary()) !== oldPrimary);
+    await until(
+      'Sentinel to promote the replica',
+      30_000,
+      async () => (await group.currentPrimary()) !== oldPrimary,
+    );
     const promotedAt = Date.now();
     ctx.note(`Sentinel promoted ${await group.currentPrimary()} after ${promotedAt - killedAt} ms`);
     // systemd brings the old primary back; Sentinel turns it into a replica of the new one.
@@ -105,7 +117,10 @@ export const sentinelFailover: Scenario = {
     await stream.done;
     const acknowledgedAt = Date.now();
 
-    const client = new Redis({ sentinels: group.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: group.masterName });
+    const client = new Redis({
+      sentinels: group.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+      name: group.masterName,
+    });
     client.on('error', () => undefined);
     ctx.defer(async () => client.disconnect());
     const runs = await until('a run for every acknowledged alert, all ended', 120_000, async () => {
@@ -120,10 +135,13 @@ export const sentinelFailover: Scenario = {
     const { acted } = streamLog(log);
     expect([...acted.entries()].filter(([, n]) => n > 1)).toEqual([]);
     const outcomes: Record<string, number> = {};
-    for (const r of runs) outcomes[`${r.status}:${r.reason}`] = (outcomes[`${r.status}:${r.reason}`] ?? 0) + 1;
+    for (const r of runs)
+      outcomes[`${r.status}:${r.reason}`] = (outcomes[`${r.status}:${r.reason}`] ?? 0) + 1;
     ctx.note(`stream outcomes: ${JSON.stringify(outcomes)}`);
-    for (const key of Object.keys(outcomes)) expect(['succeeded:ok', 'unknown:E_INTERRUPTED', 'unknown:lock_lost']).toContain(key);
-    for (const r of runs) if (r.status === 'succeeded') expect(acted.get(Number(r.alert.labels['seq'])), r.id).toBe(1);
+    for (const key of Object.keys(outcomes))
+      expect(['succeeded:ok', 'unknown:E_INTERRUPTED', 'unknown:lock_lost']).toContain(key);
+    for (const r of runs)
+      if (r.status === 'succeeded') expect(acted.get(Number(r.alert.labels['seq'])), r.id).toBe(1);
     const refused = stream.sent.filter((s) => s.answers.length > 1);
     ctx.note(
       `${refused.length} of ${stream.sent.length} notifications were answered something else first (${JSON.stringify(
@@ -134,7 +152,9 @@ export const sentinelFailover: Scenario = {
     // on a replica) is found succeeded on the new primary.
     for (const proc of procs) {
       const { confirmed, unconfirmed } = reportedSucceeded(proc.proc.logFile);
-      ctx.note(`${proc.name}: ${confirmed.size} successes reported, ${unconfirmed.size} not confirmed on a replica`);
+      ctx.note(
+        `${proc.name}: ${confirmed.size} successes reported, ${unconfirmed.size} not confirmed on a replica`,
+      );
       for (const id of confirmed) {
         const run = (await allRuns(client)).find((r) => r.id === id);
         expect(run?.status, id).toBe('succeeded');
@@ -146,14 +166,22 @@ export const sentinelFailover: Scenario = {
     const direct = new Redis({ host: host!, port: Number(port), lazyConnect: true });
     direct.on('error', () => undefined);
     await direct.connect();
-    const names = ((await direct.client('LIST')) as string).split('\n').filter((l) => l.includes('name=remediator:'));
+    const names = ((await direct.client('LIST')) as string)
+      .split('\n')
+      .filter((l) => l.includes('name=remediator:'));
     direct.disconnect();
     expect(names.length).toBeGreaterThanOrEqual(3 * 4);
     // The fault injected at the kill: healed through the new primary.
     const cpuRun = await until('the HighCpuUsage run to end', 90_000, async () =>
-      (await allRuns(client)).find((r) => r.target === target.name && r.alert.labels['alertname'] === 'HighCpuUsage' && ENDED.has(r.status)),
+      (await allRuns(client)).find(
+        (r) =>
+          r.target === target.name && r.alert.labels['alertname'] === 'HighCpuUsage' && ENDED.has(r.status),
+      ),
     );
     expect(cpuRun).toMatchObject({ status: 'succeeded', reason: 'verified' });
-    ctx.rows.push(rowFromRun('10b Sentinel failover', 'fault at the primary kill', faultAt, cpuRun));
+    const summary = `${runs.length}/${stream.sent.length} acknowledged alerts found, ${refused.length} answered 503 first, promotion ${promotedAt - killedAt} ms`;
+    ctx.rows.push(
+      rowFromRun('10b Sentinel failover', `fault at the primary kill; ${summary}`, faultAt, cpuRun),
+    );
   },
 };

@@ -14,7 +14,11 @@ export interface Basics {
 
 export async function startBasics(
   ctx: ScenarioContext,
-  options: { omitDemo?: readonly string[]; env?: Record<string, string>; extra?: (dir: string) => Promise<void> } = {},
+  options: {
+    omitDemo?: readonly string[];
+    env?: Record<string, string>;
+    extra?: (dir: string) => Promise<void>;
+  } = {},
 ): Promise<Basics> {
   const redis = await startRedisServer({ dir: ctx.dir });
   ctx.defer(() => redis.stop());
@@ -22,7 +26,11 @@ export async function startBasics(
   await mkdir(runbooksDir, { recursive: true });
   await writeDemoRunbooks(runbooksDir, options.omitDemo);
   await options.extra?.(runbooksDir);
-  const remediator = await launch(ctx, { redisUrl: redis.url, runbooksDir, ...(options.env ? { env: options.env } : {}) });
+  const remediator = await launch(ctx, {
+    redisUrl: redis.url,
+    runbooksDir,
+    ...(options.env ? { env: options.env } : {}),
+  });
   return { redis, runbooksDir, remediator };
 }
 
