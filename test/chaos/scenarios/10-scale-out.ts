@@ -46,7 +46,7 @@ export async function threeProcesses(
 }
 
 /**
- * Three remediator processes on one Redis share the work: a stream of alerts and three instances of
+ * Three remediator processes on one Redis share the work: a stream of alerts and two instances of
  * one service failing at once. Every alert is acted on once, the stream runbook's blast radius holds
  * across processes, the service heals one instance at a time, and every process takes part.
  */
@@ -61,19 +61,19 @@ export const scaleOut: Scenario = {
     const { procs, log } = await threeProcesses(ctx, redis.url);
     const stream = startStream(ctx.stack, { scenario: '10a', count: 45, everyMs: 200 });
     ctx.defer(() => stream.resolveAll());
-    const targets = [1, 2, 3].map((n) => instance(ctx.stack, instanceName('payment-service', n)));
+    const targets = [1, 2].map((n) => instance(ctx.stack, instanceName('payment-service', n)));
     const faultAt = Date.now();
     await Promise.all(targets.map((t) => inject(t, 'cpu-burn')));
     ctx.note(`stream of 45 alerts; cpu-burn on ${targets.map((t) => t.name).join(', ')}`);
     await stream.done;
-    const runs = await until('every run of the stream and the three restarts to end', 180_000, async () => {
+    const runs = await until('every run of the stream and both restarts to end', 180_000, async () => {
       const all = await allRuns(client);
       const mine = all.filter(
         (r) =>
           r.alert.labels['scenario'] === '10a' ||
           (r.alert.labels['alertname'] === 'HighCpuUsage' && targets.some((t) => t.name === r.target)),
       );
-      return mine.length === 48 && mine.every((r) => ENDED.has(r.status)) ? mine : undefined;
+      return mine.length === 47 && mine.every((r) => ENDED.has(r.status)) ? mine : undefined;
     });
     const streamRuns = runs.filter((r) => r.runbook === 'chaos-stream');
     const cpuRuns = runs.filter((r) => r.runbook === 'restart-cpu-burner');
@@ -100,7 +100,7 @@ export const scaleOut: Scenario = {
     const shares = procs.map((p) => [...startedBy(p)].filter((id) => runs.some((r) => r.id === id)).length);
     ctx.note(`runs started per process: ${shares.join(', ')}`);
     expect(shares.every((n) => n > 0)).toBe(true);
-    expect(shares.reduce((a, b) => a + b, 0)).toBe(48);
+    expect(shares.reduce((a, b) => a + b, 0)).toBe(47);
     for (const run of cpuRuns)
       ctx.rows.push(
         rowFromRun('10a scale-out', `${run.target} (${shares.join('/')} runs per process)`, faultAt, run),
