@@ -14,6 +14,8 @@ export interface TimelineRow {
   readonly deliveredAt?: number;
   readonly stepStartedAt?: number;
   readonly verifiedAt?: number;
+  /** What else the scenario counted (copies delivered, runs per process, ...). */
+  readonly note?: string;
   /** `passed`, `FAILED`. */
   result?: string;
 }
@@ -51,6 +53,7 @@ const HEAD = [
   'time to recovery',
   'remediator (delivery -> step)',
   'result',
+  'notes',
 ];
 
 /** A plain-text table; times after the fault are `+s` from it, so rows read left to right. */
@@ -71,6 +74,7 @@ export function formatTable(rows: readonly TimelineRow[]): string {
       ? '-'
       : `${r.stepStartedAt - r.deliveredAt} ms`,
     r.result ?? '-',
+    r.note ?? '',
   ]);
   const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -31,14 +31,19 @@ export const haDelivery: Scenario = {
     );
     ctx.rows.push({
       ...clustered.row,
-      what: `clustered, ${clustered.copies} cop${clustered.copies === 1 ? 'y' : 'ies'} delivered`,
+      what: 'clustered',
+      note: `${clustered.copies} cop${clustered.copies === 1 ? 'y' : 'ies'} delivered, 1 run`,
     });
 
     await ams.partition();
     ctx.defer(() => ams.heal());
     ctx.note('Alertmanagers partitioned: each sees itself alone');
     const split = await poolExhaustion(ctx, client, instance(ctx.stack, instanceName('payment-service', 2)));
-    ctx.rows.push({ ...split.row, what: `partitioned, ${split.copies} copies delivered` });
+    ctx.rows.push({
+      ...split.row,
+      what: 'partitioned',
+      note: `${split.copies} copies (one from each), 1 run`,
+    });
     // Partitioned, both sent it: remediator got the firing alert from each, and still made one run.
     expect(split.senders).toEqual([ams.a.url, ams.b.url].sort());
     await ams.heal();

@@ -109,13 +109,9 @@ export const redisRestart: Scenario = {
     );
     expect(cpuRun).toMatchObject({ status: 'succeeded', reason: 'verified' });
     const unknown = runs.filter((r) => r.status === 'unknown').length;
-    ctx.rows.push(
-      rowFromRun(
-        '7 Redis restart',
-        `fault during the outage; ${runs.length}/${stream.alerts.length} alerts run once, ${unknown} unknown, ${refused.length} 503s`,
-        faultAt,
-        cpuRun,
-      ),
-    );
+    ctx.rows.push({
+      ...rowFromRun('7 Redis restart', 'fault during the outage', faultAt, cpuRun),
+      note: `${runs.length}/${stream.alerts.length} alerts run once (${unknown} unknown: lock lost), ${refused.length} answers 503, resumed ${resumed! - backAt} ms after Redis`,
+    });
   },
 };

@@ -167,7 +167,8 @@ export const flapping: Scenario = {
     );
     ctx.rows.push({
       scenario: '9 flapping',
-      what: `${runs.length} firings, ${restarts} restarts, ${refused.length} refused`,
+      what: 'four alerts firing and resolving',
+      note: `${runs.length} firings, ${restarts} restarts, refused: ${refused.map((r) => r.reason).join(', ')}`,
     });
   },
 };

@@ -102,8 +102,9 @@ export const scaleOut: Scenario = {
     expect(shares.every((n) => n > 0)).toBe(true);
     expect(shares.reduce((a, b) => a + b, 0)).toBe(47);
     for (const run of cpuRuns)
-      ctx.rows.push(
-        rowFromRun('10a scale-out', `${run.target} (${shares.join('/')} runs per process)`, faultAt, run),
-      );
+      ctx.rows.push({
+        ...rowFromRun('10a scale-out', run.target, faultAt, run),
+        note: `runs per process ${shares.join('/')}, at most ${maxConcurrent} stream steps at once`,
+      });
   },
 };
