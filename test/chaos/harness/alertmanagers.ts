@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../harness/ports.ts';
 import { sampleSum } from './metrics.ts';
-import { startGossipRelay, type GossipRelay } from './gossip-proxy.ts';
+import { startGossipRelay, type GossipRelay } from './gossip-relay.ts';
 import { answers200, startProc, type Proc } from './proc.ts';
 import { until } from './wait.ts';
 
