@@ -127,6 +127,8 @@ async function build(
     sessionEnv(stateDir, socketPath),
   );
   stoppers.push(() => sshd.process.stop());
+  // Started by the demo's own helper, which leaves last-resort cleanup to its caller.
+  process.once('exit', () => sshd.process.kill());
 
   const haproxyCfg = join(dir, 'haproxy.cfg');
   await writeFile(
