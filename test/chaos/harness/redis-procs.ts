@@ -45,6 +45,8 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
         ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir],
         ...['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
         ...['--maxmemory-policy', 'noeviction'],
+        // A replica's full sync starts at once (Redis waits 5 s by default for more replicas to join).
+        ...['--repl-diskless-sync-delay', '0'],
         ...(options.replicaOf ? ['--replicaof', ...options.replicaOf.split(' ')] : []),
       ],
       logFile: join(options.dir, `${name}.log`),
