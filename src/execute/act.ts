@@ -20,7 +20,7 @@ export async function act(
   run: RunRecord,
   runbook: Runbook,
   admission: AdmissionRequest,
-  mode: { dryRun: boolean; trial: boolean; from?: number },
+  mode: { dryRun: boolean; trial: boolean; from?: number; checkOnly?: boolean },
 ): Promise<RunOutcome> {
   const base = { admission, trial: mode.trial };
   const target = deps.inventory.get(run.target);
@@ -68,7 +68,15 @@ export async function act(
   deps.log.info({ runId: run.id, runbook: run.runbook, target: run.target, fence: run.fence }, 'run started');
   const heartbeat = startHeartbeat(deps, admission);
   try {
-    const result = await runLadder(deps, run, runbook, target, heartbeat.signal, mode.from ?? 0);
+    const result = await runLadder(
+      deps,
+      run,
+      runbook,
+      target,
+      heartbeat.signal,
+      mode.from ?? 0,
+      mode.checkOnly ?? false,
+    );
     if (result.status === 'awaiting_approval' && !heartbeat.lost()) {
       // A human decides the next step: nothing is held while waiting for them.
       heartbeat.stop();

@@ -25,6 +25,8 @@ export async function runLadder(
   target: Target,
   signal: AbortSignal,
   from: number,
+  /** Step `from`'s action already succeeded (an interrupted run resumed): only its check runs. */
+  checkOnly = false,
 ): Promise<LadderResult> {
   // The run's outcome follows the last step that ran: if it had a check, that check decides.
   let lastVerify: StepRecord['verify'];
@@ -44,11 +46,12 @@ export async function runLadder(
         message: `the alert resolved; stopped before step "${step.name}"`,
       };
     }
-    if (spec.approval) {
+    const resumedCheck = checkOnly && i === from;
+    if (spec.approval && !resumedCheck) {
       const why = await stepApprovalNeeded(deps, run, runbook, i, spec.approval);
       if (why.length > 0) return { status: 'awaiting_approval', step: i, why, spec: spec.approval };
     }
-    const ok = await runStep(deps, run, step, target, signal);
+    const ok = resumedCheck || (await runStep(deps, run, step, target, signal));
     if (signal.aborted) return lockLost();
     if (!ok) {
       await deps.stores.stats.record(runbook.name, alertname(run), step.name, false).catch(() => undefined);

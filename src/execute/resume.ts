@@ -6,6 +6,7 @@ import { finishRun } from './finish.ts';
 import { done, ending, isResolved, type RunOutcome } from './run-helpers.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { act } from './act.ts';
+import { resumePoint } from './resume-point.ts';
 
 /**
  * A human approved the step a run stopped at. The run is a continuation, not a new run: it is not
@@ -47,7 +48,8 @@ export async function resumeApproved(
  * The process that ran this died mid-step (or stopped answering). This attempt first takes the lock
  * and places with its own owner and a newer fence, so the old attempt, if it is only paused, can
  * neither renew nor save any more. Then an idempotent step is run once more; otherwise whether the
- * step took effect is unknown, and it is not run again: the run ends `unknown` and escalates.
+ * step took effect is unknown, and it is not run again: the run ends `unknown` and escalates. When no
+ * step was in flight (before the first one, or during a check), the run goes on where it stopped.
  */
 export async function resumeInterrupted(
   deps: RunnerDeps,
@@ -74,17 +76,31 @@ export async function resumeInterrupted(
         errorCode: 'E_INTERRUPTED',
         finishedAt: deps.now().toISOString(),
       });
-    return ending('unknown', 'E_INTERRUPTED', `interrupted during step "${step?.name ?? '?'}": ${why}`);
+    const where = step ? `during step "${step.name}"` : `after step "${lastRan(run) ?? '?'}"`;
+    return ending('unknown', 'E_INTERRUPTED', `interrupted ${where}: ${why}`);
   };
-  if (runbook?.on === 'firing' && runbook.policy.onResolved === 'abort' && (await isResolved(deps, run))) {
-    return done(
-      await finishRun(deps, run, {
-        ...interrupted('the alert has resolved since, so it is not retried'),
-        ...base,
-      }),
-    );
-  }
   const target = deps.inventory.get(run.target);
+  // Nothing in flight: the process died before the first step, or while checking a step whose action
+  // had succeeded. Checks only read, so the run goes on from there instead of ending unknown.
+  const point = runbook && admission && target && !step ? resumePoint(run, runbook) : undefined;
+  const goOn = (from: number, checkOnly: boolean) => {
+    deps.log.warn(
+      { runId: run.id, step: run.steps[from]?.name, checkOnly, fence: run.fence },
+      'resuming an interrupted run: no step was in flight; going on where it stopped',
+    );
+    // No steps rendered yet: from the start, rendering them.
+    const start = run.steps.length === 0 ? {} : { from, checkOnly };
+    return act(deps, run, runbook!, admission!, { dryRun: false, trial: false, ...start });
+  };
+  // A resolved alert passes the check at once.
+  if (point?.verify) return goOn(point.from, true);
+  if (runbook?.on === 'firing' && runbook.policy.onResolved === 'abort' && (await isResolved(deps, run))) {
+    const resolved = point
+      ? ending('skipped', 'resolved', 'the alert resolved before any step ran')
+      : interrupted('the alert has resolved since, so it is not retried');
+    return done(await finishRun(deps, run, { ...resolved, ...base, escalate: !point }));
+  }
+  if (point) return goOn(point.from, false);
   if (runbook && admission && target && step?.idempotent && !step.retried) {
     Object.assign(step, { status: 'pending', retried: true });
     deps.log.warn(
@@ -93,6 +109,15 @@ export async function resumeInterrupted(
     );
     return act(deps, run, runbook, admission, { dryRun: false, trial: false, from: index });
   }
-  const why = step?.idempotent ? 'already retried once' : 'not marked idempotent, so not run again';
+  const why = !step
+    ? 'the run had reached its outcome, or was undoing a step, so it is not run again'
+    : step.idempotent
+      ? 'already retried once'
+      : 'not marked idempotent, so not run again';
   return done(await finishRun(deps, run, { ...interrupted(why), ...base }));
+}
+
+/** The last step that ran (succeeded or failed), for messages. */
+function lastRan(run: RunRecord): string | undefined {
+  return run.steps.findLast((s) => s.status === 'succeeded' || s.status === 'failed')?.name;
 }

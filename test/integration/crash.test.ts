@@ -44,20 +44,25 @@ function slowStep(file: string, seconds: number): string {
   return `[sh, -c, 'echo start >> "$1"; sleep ${seconds}; echo end >> "$1"', sh, "${file}"]`;
 }
 
-const inventory = (targets: string[]) => `
+/** SSH targets on the test's sshd; those named in `http` also get an HTTP base URL. */
+const inventory = (targets: string[], http: Record<string, string> = {}) => `
 defaults:
   ssh: { host: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, key: ${sshd.keyFile}, hostKey: "${sshd.hostKey}" }
 targets:
-${targets.map((t) => `  ${t}: { ssh: {} }`).join('\n')}
+${targets.map((t) => `  ${t}: { ssh: {}${http[t] ? `, http: { baseUrl: "${http[t]}" }` : ''} }`).join('\n')}
 `;
 
 /** Writes runbooks and an inventory to a fresh directory, the working directory of the processes. */
-async function configDir(runbooks: Record<string, string>, targets: string[]): Promise<string> {
+async function configDir(
+  runbooks: Record<string, string>,
+  targets: string[],
+  http: Record<string, string> = {},
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'remediator-crash-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'runbooks'));
   for (const [name, text] of Object.entries(runbooks)) await writeFile(join(dir, 'runbooks', name), text);
-  await writeFile(join(dir, 'inventory.yaml'), inventory(targets));
+  await writeFile(join(dir, 'inventory.yaml'), inventory(targets, http));
   return dir;
 }
 
@@ -248,6 +253,52 @@ steps:
     expect(second.output()).toContain('retrying its idempotent step once');
     // The retry gave the target lock back.
     expect(await client.exists(lockKeys('remediator:', policyKeys.targetLock('box-2')).lock)).toBe(0);
+  });
+});
+
+describe('a serve process killed (SIGKILL) while it checks a step', () => {
+  it('goes on with the check in the next process, without running the step again', async () => {
+    const redis = await startTestRedis();
+    cleanups.push(() => redis.stop());
+    const client = new Redis(redis.url);
+    cleanups.push(async () => client.disconnect());
+    const app = await startRoutedHttp();
+    cleanups.push(() => app.stop());
+    app.route('GET', '/healthz', { status: 503 });
+    const file = join(sshd.dir, `checked-${randomBytes(4).toString('hex')}`);
+    const dir = await configDir(
+      {
+        'checked.yaml': `
+name: checked
+match: ['alertname = "Checked"']
+target: box-5
+${POLICY}
+steps:
+  - name: once
+    ssh: { command: [sh, -c, 'echo start >> "$1"', sh, "${file}"] }
+    verify: { http: { path: /healthz, expect: 200 }, within: 60s }
+`,
+      },
+      ['box-5'],
+      { 'box-5': app.baseUrl },
+    );
+    const first = await serve(dir, redis);
+    const id = await fire(first, 'checked', 'Checked');
+    await until(
+      'the check to poll',
+      () => lines(file, 'start') === 1 && app.calls().includes('GET /healthz'),
+    );
+    await kill(first, 'SIGKILL');
+    app.route('GET', '/healthz', { status: 200 });
+    const second = await serve(dir, redis);
+    const run = await runReader(client).ended(id);
+    // The action had finished; only its check was cut off. The next process checked, and it passed.
+    expect(run).toMatchObject({ status: 'succeeded', reason: 'verified' });
+    expect(run.steps[0]).toMatchObject({ name: 'once', status: 'succeeded', verify: { ok: true } });
+    expect(run.steps[0]!.retried).toBeUndefined();
+    expect(lines(file, 'start')).toBe(1);
+    expect(escalationsFor(id)).toEqual([]);
+    expect(second.output()).toContain('no step was in flight');
   });
 });
 
