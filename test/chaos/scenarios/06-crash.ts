@@ -20,7 +20,7 @@ function count(file: string, word: string): number {
 }
 
 /**
- * `kill -9` of remediator while two restart steps run (each takes 4 s): the one marked idempotent is
+ * `kill -9` of remediator while two restart steps run (each takes 10 s): the one marked idempotent is
  * run once more by the restarted process, the other ends `unknown` and is escalated. An alert that
  * fires while remediator is down is delivered again by Alertmanager and handled.
  */
@@ -31,7 +31,8 @@ export const crash: Scenario = {
   async run(ctx) {
     const markers = join(ctx.dir, 'markers');
     const { stack } = ctx;
-    const common = { alertname: 'HighCpuUsage', markers, sleepSeconds: 4 };
+    // Long enough that both are still running when the second starts (their alerts may fire 5 s apart).
+    const common = { alertname: 'HighCpuUsage', markers, sleepSeconds: 10 };
     const env = { REMEDIATOR_LOCK_TTL: '2s' };
     const { redis, runbooksDir, remediator } = await startBasics(ctx, {
       omitDemo: [DEMO.cpu],
@@ -66,10 +67,8 @@ export const crash: Scenario = {
     const faultAt = Date.now();
     await Promise.all([inject(idem, 'cpu-burn'), inject(once, 'cpu-burn')]);
     ctx.note(`cpu-burn on ${idem.name} (idempotent runbook) and ${once.name} (not idempotent)`);
-    await until(
-      'both slow steps to be running',
-      60_000,
-      () => count(marker(idem.name), 'start') === 1 && count(marker(once.name), 'start') === 1,
+    await until('both slow steps to be running at once', 60_000, () =>
+      [idem, once].every((t) => count(marker(t.name), 'start') === 1 && count(marker(t.name), 'end') === 0),
     );
     remediator.proc.signal('SIGKILL');
     await remediator.proc.exited;
