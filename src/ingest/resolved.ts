@@ -49,7 +49,7 @@ export async function handleResolved(
   const ids = resolved.flatMap(({ alert: a, runbooks }) =>
     runbooks.map((rb) => runId(rb.name, a.fingerprint, a.startsAt)),
   );
-  const cancelled = await deps.store.cancelQueued(
+  const { ended: cancelled, awaiting } = await deps.store.cancelQueued(
     ids,
     'resolved',
     'the alert resolved before the run started',
@@ -62,8 +62,6 @@ export async function handleResolved(
     await deps.queue.remove(run.id).catch(() => 0);
   }
   // Runs waiting for approval: woken now, so the worker cancels the request (and undoes any steps run).
-  const ended = new Set(cancelled.map((r) => r.id));
-  const others = await Promise.all(ids.filter((id) => !ended.has(id)).map((id) => deps.store.get(id)));
-  for (const run of others) if (run?.status === 'awaiting_approval') await wakeRun(deps.queue, run.id);
+  for (const id of awaiting) await wakeRun(deps.queue, id);
   return cancelled.length;
 }

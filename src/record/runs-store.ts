@@ -35,8 +35,16 @@ export interface RunStore {
   assertCurrent(run: RunRecord): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
   list(filter: RunFilter): Promise<{ runs: RunRecord[]; nextOffset?: number }>;
-  /** Ends runs that are still `queued` (not started) as skipped with a reason; returns the ones it ended. */
-  cancelQueued(ids: readonly string[], reason: string, message: string, at: string): Promise<RunRecord[]>;
+  /**
+   * Ends runs that are still `queued` (not started) as skipped with a reason; returns the ones it
+   * ended, and the ids among the others that wait for approval (read in the same pass).
+   */
+  cancelQueued(
+    ids: readonly string[],
+    reason: string,
+    message: string,
+    at: string,
+  ): Promise<{ ended: RunRecord[]; awaiting: string[] }>;
   /** Writes a run (waiting, or ending without having started) only while it is still queued; false otherwise. */
   saveIfQueued(run: RunRecord): Promise<boolean>;
   /**
@@ -213,13 +221,17 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       }
     },
     async cancelQueued(ids, reason, message, at) {
-      if (ids.length === 0) return [];
-      const docs = await redis.pipeline(ids.map((id) => ['hget', runKey(id), 'doc'])).exec();
+      if (ids.length === 0) return { ended: [], awaiting: [] };
+      const found = await redis.pipeline(ids.map((id) => ['hmget', runKey(id), 'status', 'doc'])).exec();
       const ended: RunRecord[] = [];
-      for (const [, doc] of docs ?? []) {
+      const awaiting: string[] = [];
+      for (const [, fields] of found ?? []) {
+        const [status, doc] = (fields ?? []) as [string | null, string | null];
         if (typeof doc !== 'string') continue;
         const run = JSON.parse(doc) as RunRecord;
-        if (run.status !== 'queued') continue;
+        // CLAIM changes the status field alone; the hash's status is the truth.
+        if (status === 'awaiting_approval') awaiting.push(run.id);
+        if (status !== 'queued') continue;
         const next: RunRecord = { ...run, status: 'skipped', reason, message, finishedAt: at };
         if (
           (await evalScript(redis, SET_IF_QUEUED, 1, runKey(run.id), 'skipped', JSON.stringify(next))) === 1
@@ -227,7 +239,7 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
           ended.push(next);
       }
       for (const run of ended) await noteEnded(run);
-      return ended;
+      return { ended, awaiting };
     },
   };
 }

@@ -57,7 +57,7 @@ describe('run store', () => {
     await store.create([run('c1', 'queued', 1)]);
     expect((await store.claim('c1', 'now')).kind).toBe('claimed');
     expect(await store.get('c1')).toMatchObject({ status: 'running' });
-    expect((await store.cancelQueued(['c1'], 'resolved', 'x', 'now')).length).toBe(0);
+    expect((await store.cancelQueued(['c1'], 'resolved', 'x', 'now')).ended.length).toBe(0);
   });
 
   it('refuses a save from an attempt older than the stored fence', async () => {
