@@ -1,11 +1,12 @@
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 
 /**
- * The service's sources transpiled to JavaScript (types stripped, `.ts` imports rewritten to `.js`), with
+ * The service's sources transpiled to JavaScript (types stripped, `.ts` imports rewritten to `.js`; other
+ * files copied), with
  * an entry point like bin/remediator.js but without tsx: how much of the resident memory is the tsx loader.
  * Returns the entry file's path.
  */
@@ -16,9 +17,14 @@ export async function compileService(outDir: string): Promise<string> {
     rewriteRelativeImportExtensions: true,
     verbatimModuleSyntax: true,
   };
-  for (const file of await listTs(join(REPO, 'src'))) {
+  for (const file of await listFiles(join(REPO, 'src'))) {
     const out = join(outDir, relative(REPO, file)).replace(/\.ts$/, '.js');
     await mkdir(dirname(out), { recursive: true });
+    // Templates, styles and scripts the code reads beside itself are copied as they are.
+    if (!file.endsWith('.ts')) {
+      await copyFile(file, out);
+      continue;
+    }
     await writeFile(
       out,
       ts.transpileModule(await readFile(file, 'utf8'), { compilerOptions: options }).outputText,
@@ -40,13 +46,11 @@ export async function compileService(outDir: string): Promise<string> {
   return entry;
 }
 
-async function listTs(dir: string): Promise<string[]> {
+async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(
     entries.map((e) =>
-      e.isDirectory()
-        ? listTs(join(dir, e.name))
-        : Promise.resolve(e.name.endsWith('.ts') ? [join(dir, e.name)] : []),
+      e.isDirectory() ? listFiles(join(dir, e.name)) : Promise.resolve([join(dir, e.name)]),
     ),
   );
   return nested.flat();

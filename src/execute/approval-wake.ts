@@ -1,5 +1,5 @@
 import { admissionRequest, attemptOwner, nextPoll } from '../policy/admission-stage.ts';
-import { applyAnswer, type Answer } from '../policy/approval-answer.ts';
+import { recordAnswer, type Answer } from '../policy/approval-answer.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { Runbook, RunRecord } from '../types.ts';
 import { APPROVAL_POLL_MS } from './approval-ask.ts';
@@ -30,17 +30,15 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
         : { ...base, state: 'expired', by: 'nobody' };
   }
   if (!answer) return { kind: 'wait', retryAt: Math.min(expiresAt, now + APPROVAL_POLL_MS) };
-  const chosen = answer;
-  let recorded: ApprovalRecord | undefined;
-  const result = await deps.store.update(run.id, (r) => {
-    const applied = applyAnswer(r, chosen, now);
-    if (!applied.ok) return undefined;
-    recorded = applied.request;
-    return applied.run;
-  });
-  if (result.kind === 'updated' && recorded) {
-    await noteAnswered(deps, result.run, recorded, chosen.state === 'approved' ? 'expired' : chosen.state);
-    if (chosen.state === 'approved') {
+  const result = await recordAnswer(deps.store, run.id, answer, now);
+  if (result.ok) {
+    await noteAnswered(
+      deps,
+      result.run,
+      result.request,
+      answer.state === 'approved' ? 'expired' : answer.state,
+    );
+    if (answer.state === 'approved') {
       // Nobody answered and the runbook says go on: it does, but a human hears about it.
       const told = {
         ...result.run,

@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import type { AppDeps } from '../app.ts';
 import { verifyLink, type LinkCheck } from '../policy/approval-link.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
-import { describeAction } from '../record/approval-notify.ts';
+import { approverSteps } from '../record/approval-notify.ts';
 import type { RunRecord } from '../types.ts';
 import { withRedis } from './redis-guard.ts';
 import { formFields } from './form-body.ts';
@@ -50,13 +50,7 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
   formFields(app);
   const render = (reply: FastifyReply, status: number, view: View) => {
     const run = view.run;
-    const request = view.request;
-    const steps = (run?.steps ?? []).map((s, i) => ({
-      name: s.name,
-      status: s.status,
-      action: describeAction(s.action),
-      awaiting: request ? (request.scope === 'run' ? s.status === 'pending' : i === request.step) : false,
-    }));
+    const steps = run ? approverSteps(run, view.request) : [];
     return reply
       .code(status)
       .headers(SECURITY_HEADERS)

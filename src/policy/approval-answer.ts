@@ -1,3 +1,4 @@
+import type { RunStore } from '../record/runs-store.ts';
 import type { RunRecord } from '../types.ts';
 import type { ApprovalChannel, ApprovalRecord, DecideResult } from './approval-types.ts';
 
@@ -61,4 +62,31 @@ export function applyAnswer(
 
 function notAwaiting(message: string): Exclude<DecideResult, { ok: true }> {
   return { ok: false, code: 'E_NOT_AWAITING', httpStatus: 409, message };
+}
+
+/**
+ * Writes an answer onto a stored run with compare-and-set (so exactly one answer counts), or says
+ * why it cannot: no such run, or applyAnswer's refusal.
+ */
+export async function recordAnswer(
+  store: RunStore,
+  runId: string,
+  answer: Answer,
+  now: number,
+): Promise<{ ok: true; run: RunRecord; request: ApprovalRecord } | Exclude<DecideResult, { ok: true }>> {
+  let refused: Exclude<DecideResult, { ok: true }> | undefined;
+  let request: ApprovalRecord | undefined;
+  const result = await store.update(runId, (run) => {
+    const applied = applyAnswer(run, answer, now);
+    if (!applied.ok) {
+      refused = applied;
+      return undefined;
+    }
+    request = applied.request;
+    return applied.run;
+  });
+  if (result.kind === 'missing')
+    return { ok: false, code: 'E_NOT_FOUND', httpStatus: 404, message: `no run ${runId}` };
+  if (result.kind === 'unchanged' || !request) return refused!;
+  return { ok: true, run: result.run, request };
 }

@@ -4,8 +4,8 @@ import type { Metrics } from '../record/metrics.ts';
 import type { RunStore } from '../record/runs-store.ts';
 import type { ApprovalStore } from '../stores/types.ts';
 import type { Logger } from '../types.ts';
-import { applyAnswer } from './approval-answer.ts';
-import type { ApprovalRecord, ApprovalService, DecideResult } from './approval-types.ts';
+import { recordAnswer } from './approval-answer.ts';
+import type { ApprovalService } from './approval-types.ts';
 
 export interface ApprovalServiceDeps {
   readonly store: RunStore;
@@ -27,32 +27,21 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   return {
     async decide(input) {
       const now = deps.now().getTime();
-      let refused: Exclude<DecideResult, { ok: true }> | undefined;
-      let request: ApprovalRecord | undefined;
       const state = input.decision === 'approve' ? 'approved' : 'denied';
-      const result = await deps.store.update(input.runId, (run) => {
-        const applied = applyAnswer(
-          run,
-          {
-            state,
-            by: input.by,
-            via: input.via,
-            ...(input.comment ? { comment: input.comment } : {}),
-            ...(input.stepsHash ? { stepsHash: input.stepsHash } : {}),
-          },
-          now,
-        );
-        if (!applied.ok) {
-          refused = applied;
-          return undefined;
-        }
-        request = applied.request;
-        return applied.run;
-      });
-      if (result.kind === 'missing')
-        return { ok: false, code: 'E_NOT_FOUND', httpStatus: 404, message: `no run ${input.runId}` };
-      if (result.kind === 'unchanged' || !request) return refused!;
-      const run = result.run;
+      const result = await recordAnswer(
+        deps.store,
+        input.runId,
+        {
+          state,
+          by: input.by,
+          via: input.via,
+          ...(input.comment ? { comment: input.comment } : {}),
+          ...(input.stepsHash ? { stepsHash: input.stepsHash } : {}),
+        },
+        now,
+      );
+      if (!result.ok) return result;
+      const { run, request } = result;
       await noteAnswered(deps, run, request, state);
       await deps.wake(run.id);
       await deps.audit

@@ -41,6 +41,16 @@ export function describeAction(action: RenderedAction | undefined): string {
   return `http: ${action.method} ${action.path}${body}`;
 }
 
+/** The steps as an approver sees them: each rendered, and which ones the answer is for. */
+export function approverSteps(run: RunRecord, request: ApprovalRecord | undefined): ApprovalMessage['steps'] {
+  return run.steps.map((s, i) => ({
+    name: s.name,
+    status: s.status,
+    action: describeAction(s.action),
+    awaiting: request ? (request.scope === 'run' ? s.status === 'pending' : i === request.step) : false,
+  }));
+}
+
 export function approvalMessage(
   run: RunRecord,
   request: ApprovalRecord,
@@ -61,12 +71,7 @@ export function approvalMessage(
     why: request.why,
     scope: request.scope,
     step: request.stepName,
-    steps: run.steps.map((s, i) => ({
-      name: s.name,
-      status: s.status,
-      action: describeAction(s.action),
-      awaiting: request.scope === 'run' ? s.status === 'pending' : i === request.step,
-    })),
+    steps: approverSteps(run, request),
     requestedAt: request.requestedAt,
     expiresAt: request.expiresAt,
     onExpiry: request.onExpiry,
