@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import { freePort } from '../../src/redis/free-port.ts';
+import { canListen, freePort } from '../../src/redis/free-port.ts';
 
 /**
  * `port` when nothing listens on it on 127.0.0.1 right now, else a free one, so `npm run demo` uses the
@@ -9,13 +8,4 @@ import { freePort } from '../../src/redis/free-port.ts';
 export async function preferredPort(port: number, random = false): Promise<number> {
   if (!random && (await canListen(port))) return port;
   return freePort();
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }

@@ -11,8 +11,13 @@ export interface EmbeddedRedisOptions {
   dataDir: string;
   /** The binary: a path, or a name looked up on PATH. @defaultValue `'redis-server'` */
   redisServer?: string;
-  /** Port on 127.0.0.1. @defaultValue a free port picked by the kernel (never 6379) */
+  /** Port on 127.0.0.1. @defaultValue a free port outside the ephemeral range (never 6379), another one when it is taken */
   port?: number;
+  /**
+   * Picks the next port to try when `port` is not given; called again after "address in use".
+   * @defaultValue freePort()
+   */
+  pickPort?: () => Promise<number>;
   /** Receives one line per lifecycle event (start, orphan stopped, unexpected exit). @defaultValue discard */
   log?: (msg: string) => void;
   /** How long to wait for PING; loading a large AOF takes a while. @defaultValue `10_000` */
@@ -32,7 +37,7 @@ export interface EmbeddedRedis {
 
 const INSTALL_HINT =
   'install it (Debian/Ubuntu: `sudo apt-get install redis-server`) or set REDIS_URL to an existing Redis';
-const PORT_ATTEMPTS = 3;
+const PORT_ATTEMPTS = 10;
 
 type Launch = { ok: true; server: EmbeddedRedis } | { ok: false; error: RemediatorError; portTaken: boolean };
 
@@ -48,7 +53,7 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
   await stopOrphanRedis(join(dataDir, 'redis.pid'), dataDir, executable, log);
   for (let attempt = 1; ; attempt++) {
     // A port picked by freePort() can be taken before redis binds it; only then is a retry useful.
-    const port = opts.port ?? (await freePort());
+    const port = opts.port ?? (await (opts.pickPort ?? freePort)());
     const launched = await launch({ ...opts, dataDir, executable, log, port });
     if (launched.ok) return launched.server;
     if (!launched.portTaken || opts.port !== undefined || attempt >= PORT_ATTEMPTS) throw launched.error;

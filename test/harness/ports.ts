@@ -1,18 +1,6 @@
-import { createServer } from 'node:net';
-
 /**
- * A TCP port on 127.0.0.1 that was free a moment ago: the kernel picks it, we close at once. Another
- * process may take it before the caller binds, so callers that can should retry on EADDRINUSE.
+ * Ports for servers the tests start: the service's own picker, so the harness and the embedded Redis
+ * share one rule (outside the kernel's ephemeral range, free when returned, never twice per process).
+ * Node servers in tests bind port 0 themselves and read their port back instead.
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : undefined;
-      server.close(() => (port === undefined ? reject(new Error('no port was assigned')) : resolve(port)));
-    });
-  });
-}
+export { freePort } from '../../src/redis/free-port.ts';

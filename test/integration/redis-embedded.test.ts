@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,6 +66,27 @@ describe('startEmbeddedRedis', () => {
     expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
     expect(await redis.config('GET', 'bind')).toEqual(['bind', '127.0.0.1']);
     expect(existsSync(join(server.dataDir, 'redis.log'))).toBe(true);
+  });
+
+  it('takes another port when the one it picked is taken before redis-server binds it', async () => {
+    const holder = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) =>
+      holder.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve),
+    );
+    cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
+    const taken = (holder.address() as AddressInfo).port;
+    const picks = [taken];
+    const lines: string[] = [];
+    const server = await startEmbeddedRedis({
+      dataDir: await tempDir(),
+      pickPort: async () => picks.shift() ?? freePort(),
+      log: (line) => lines.push(line),
+    });
+    cleanups.push(() => server.stop());
+    expect(server.port).not.toBe(taken);
+    expect(lines).toContain(`port ${taken} was taken before redis-server could bind it; trying another`);
+    const redis = client(server.url);
+    await ready(redis);
   });
 
   it('keeps data across stop and start on the same data directory', async () => {
