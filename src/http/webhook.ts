@@ -5,6 +5,7 @@ import { planRuns } from '../ingest/plan.ts';
 import { handleResolved, resolvedMatches } from '../ingest/resolved.ts';
 import { updateTargets } from '../ingest/targets.ts';
 import type { AppDeps } from '../app.ts';
+import { MAX_REGEX_INPUT, overlongLabels } from '../match/regex.ts';
 import { enqueueRuns } from '../queue/producer.ts';
 import { challenge, isAuthorized } from './auth.ts';
 import { withRedis } from './redis-guard.ts';
@@ -44,7 +45,16 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     handler: async (request, reply) => {
       const receivedAt = deps.now().toISOString();
       const notification = toNotification(request.body);
-      for (const alert of notification.alerts) metrics.alertsReceived.labels(alert.status).inc();
+      for (const alert of notification.alerts) {
+        metrics.alertsReceived.labels(alert.status).inc();
+        const overlong = overlongLabels(alert.labels);
+        if (overlong.length === 0) continue;
+        metrics.alertsOverlongLabels.inc();
+        request.log.warn(
+          { fingerprint: alert.fingerprint, labels: overlong, maxLength: MAX_REGEX_INPUT },
+          'alert has label values too long for regex matching: they match no regex',
+        );
+      }
       if (notification.truncatedAlerts > 0) {
         metrics.truncatedAlerts.inc(notification.truncatedAlerts);
         request.log.warn(
