@@ -52,8 +52,9 @@ export function unquotedPlaceholders(source: string): string[] {
   for (let i = 0; i < source.length; i += 1) {
     const ch = source[i]!;
     if (source.startsWith('{{', i)) {
-      const end = source.indexOf('}}', i + 2);
-      const stop = end < 0 ? source.length : end + (source.startsWith('}}}', end) ? 3 : 2);
+      const triple = source.startsWith('{{{', i);
+      const end = source.indexOf(triple ? '}}}' : '}}', i + 2);
+      const stop = end < 0 ? source.length : end + (triple ? 3 : 2);
       const mustache = source.slice(i, stop);
       const printsNothing = /^\{\{~?\s*(?:[#/!^]|else\b)/.test(mustache);
       if (!printsNothing && quote !== '"' && quote !== "'") found.push(mustache);
