@@ -118,7 +118,7 @@ describe('verify promql: a label cannot forge a passing query (real Prometheus)'
     ['promql', 'Query', 'x\\"} or vector(1) or up{service=\\"y'],
     ['promql', 'Query', 'x"}\nor vector(1) #'],
   ])(
-    '%s: %j selects no series, so the check fails and the stronger step runs',
+    '%s (%s): %j selects no series, so the check fails and the stronger step runs',
     async (runbook, alertname, service) => {
       const run = await fire(runbook, { alertname, service });
       expect(run.steps[0]!.verify).toMatchObject({ kind: 'promql', ok: false });
