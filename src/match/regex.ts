@@ -73,7 +73,7 @@ export function compileAnchoredRegex(source: string): AnchoredRegex {
   const test =
     set === undefined
       ? (value: string) => value.length <= MAX_REGEX_INPUT && compiled.matches(value)
-      : (value: string) => set.has(value);
+      : (value: string) => value.length <= MAX_REGEX_INPUT && set.has(value);
   return Object.freeze({ source, test });
 }
 
