@@ -56,7 +56,8 @@ function runbookYaml(i: number): string {
     .join('');
   return (
     `name: rb-${i}\nmatch:\n${match}target: '{{labels.instance}}'\n` +
-    `steps:\n  - name: act\n    http: { method: POST, path: '/act/{{labels.service}}', expect: 200 }\n`
+    `params:\n  service: { from: '{{labels.service}}', pattern: '[a-z][a-z0-9-]{0,40}' }\n` +
+    `steps:\n  - name: act\n    http: { method: POST, path: '/act/{{params.service}}', expect: 200 }\n`
   );
 }
 

@@ -53,8 +53,13 @@ export interface TemplateContext {
 export interface ParamSpec {
   readonly name: string;
   readonly from: Template;
-  /** Fully anchored RE2 pattern the rendered value must match; undefined = any value. */
-  readonly pattern?: { readonly source: string; test(value: string): boolean };
+  /** Fully anchored RE2 pattern the rendered value must match. */
+  readonly pattern: { readonly source: string; test(value: string): boolean };
+  /**
+   * A value may start with `-`. Off, such a value is refused even when the pattern matches it, so
+   * that no label can become an option of the command it is passed to. @defaultValue false
+   */
+  readonly allowLeadingDash: boolean;
 }
 
 export interface SshStepSpec {

@@ -87,10 +87,11 @@ export async function writeBenchConfig(
 function runbookYaml(rb: (typeof RUNBOOKS)[number], openPolicy: boolean, step: StepKind): string {
   const match = rb.match.map((m) => `  - '${m}'\n`).join('');
   const params = rb.params
-    ? `params:\n  service: { from: '{{labels.service}}', pattern: '[a-z][a-z0-9-]{0,40}' }\n`
+    ? `params:\n  service: { from: '{{labels.service}}', pattern: '[a-z][a-z0-9-]{0,40}' }\n` +
+      `  alertname: { from: '{{labels.alertname}}', pattern: '[A-Za-z0-9_]{1,100}' }\n`
     : '';
   const body = rb.params
-    ? `      body: { service: '{{params.service}}', reason: '{{labels.alertname}}' }\n`
+    ? `      body: { service: '{{params.service}}', reason: '{{params.alertname}}' }\n`
     : '';
   return (
     `name: ${rb.name}\ndescription: bench runbook\nmatch:\n${match}target: '{{labels.instance}}'\n${params}` +

@@ -19,7 +19,7 @@ interface RawRunbook {
   match: string[];
   on?: 'firing' | 'resolved';
   target: string;
-  params?: Record<string, { from: string; pattern?: string }>;
+  params?: Record<string, { from: string; pattern: string; allowLeadingDash?: boolean }>;
   steps: RawStep[];
   policy?: RawPolicy;
   dryRun?: boolean;
@@ -110,12 +110,9 @@ function compile(
   const params = Object.entries(raw.params ?? {}).map(([name, p]): ParamSpec | undefined => {
     const item = `param "${name}"`;
     const from = at(['params', name, 'from'], item, () => compileTemplate(p.from, { params: new Set() }));
-    const pattern =
-      p.pattern === undefined
-        ? undefined
-        : at(['params', name, 'pattern'], item, () => compileAnchoredRegex(p.pattern!));
-    return from && (p.pattern === undefined || pattern)
-      ? { name, from, ...(pattern ? { pattern } : {}) }
+    const pattern = at(['params', name, 'pattern'], item, () => compileAnchoredRegex(p.pattern));
+    return from && pattern
+      ? { name, from, pattern, allowLeadingDash: p.allowLeadingDash ?? false }
       : undefined;
   });
   const names = new Set<string>();

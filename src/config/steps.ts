@@ -12,6 +12,7 @@ import { parseDuration } from './duration.ts';
 import type { Path } from './schema-check.ts';
 import { compileApproval, type RawApproval } from './approval.ts';
 import { FieldError } from './field-error.ts';
+import { unquotedPlaceholders } from '../verify/promql-string.ts';
 
 export { FieldError, formatPath } from './field-error.ts';
 
@@ -66,10 +67,12 @@ export function compileStep(step: RawStep, scope: TemplateScope): StepSpec {
   };
 }
 
+/** Every template of a step feeds what runs, so alert data reaches it only through params. */
 function templateField(scope: TemplateScope) {
+  const actionScope: TemplateScope = { ...scope, action: true };
   return (path: Path, source: string): Template => {
     try {
-      return compileTemplate(source, scope);
+      return compileTemplate(source, actionScope);
     } catch (err) {
       throw err instanceof RemediatorError ? new FieldError(path, err) : err;
     }
@@ -89,9 +92,19 @@ function compileVerify(v: RawVerify, field: (p: Path, s: string) => Template): V
   if (v.alertResolved !== undefined)
     return { kind: 'alertResolved', withinMs: durationOr(v.alertResolved, withinMs) };
   if (v.promql !== undefined) {
+    const query = field(['verify', 'promql'], v.promql);
+    const outside = unquotedPlaceholders(v.promql);
+    if (outside.length > 0) {
+      const problem = new RemediatorError(
+        'E_TEMPLATE',
+        `template ${JSON.stringify(v.promql)}: ${outside.join(', ')} stands outside a "..." or '...' string, ` +
+          'where no escaping can hold a value in place; write it inside one, e.g. up{service="{{params.service}}"}',
+      );
+      throw new FieldError(['verify', 'promql'], problem);
+    }
     return {
       kind: 'promql',
-      query: field(['verify', 'promql'], v.promql),
+      query,
       expect: v.expect ?? 'empty',
       withinMs,
     };

@@ -5,6 +5,7 @@ import { admissionRequest } from '../policy/admission-stage.ts';
 import type { ApprovalSpec, Runbook, RunRecord, StepRecord, StepSpec, Target } from '../types.ts';
 import type { VerifySpec } from '../verify/types.ts';
 import { runContext } from './render-run.ts';
+import { renderVerify } from './render-verify.ts';
 import { execute, outcomeFields } from './step-exec.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
@@ -137,13 +138,7 @@ async function verifyStep(
   const v = spec.verify!;
   let check: VerifySpec;
   try {
-    const context = runContext(runbook, run.alert, run.target);
-    check =
-      v.kind === 'alertResolved'
-        ? v
-        : v.kind === 'promql'
-          ? { kind: 'promql', query: v.query(context), expect: v.expect, withinMs: v.withinMs }
-          : { kind: 'http', path: v.path(context), expect: v.expect, withinMs: v.withinMs };
+    check = renderVerify(v, runContext(runbook, run.alert, run.target), spec.name);
   } catch (err) {
     return { kind: v.kind, ok: false, detail: errorMessage(err), elapsedMs: 0 };
   }

@@ -1,10 +1,15 @@
 import { errorCode, errorMessage } from '../errors.ts';
 import type { RenderedAction, Runbook, RunRecord } from '../types.ts';
 import { orderSteps } from './order-steps.ts';
-import { renderSteps } from './render-run.ts';
+import { renderSteps, runContext } from './render-run.ts';
+import { renderVerify } from './render-verify.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
-/** Renders every step (parameters checked first) in the order the runbook asks for. */
+/**
+ * Renders every step (parameters checked first) in the order the runbook asks for. Verify blocks are
+ * rendered too, and thrown away (the ladder renders them again when it gets there): a value they would
+ * refuse stops the run before its first step, not after.
+ */
 export async function prepareSteps(
   deps: RunnerDeps,
   run: RunRecord,
@@ -13,6 +18,8 @@ export async function prepareSteps(
   let actions: RenderedAction[];
   try {
     actions = renderSteps(runbook, run.alert, run.target);
+    const context = runContext(runbook, run.alert, run.target);
+    for (const step of runbook.steps) if (step.verify) renderVerify(step.verify, context, step.name);
   } catch (err) {
     return { ok: false as const, code: errorCode(err), message: errorMessage(err) };
   }

@@ -3,6 +3,7 @@ import type {
   Alert,
   JsonTemplate,
   Labels,
+  ParamSpec,
   RenderedAction,
   Runbook,
   StepSpec,
@@ -35,17 +36,28 @@ export function runContext(runbook: Runbook, alert: Alert, target: string): Temp
 function renderParams(runbook: Runbook, alert: Alert, target: string): Labels {
   const base = templateContext(alert, runbook.name, target);
   const params: Record<string, string> = {};
-  for (const spec of runbook.params) {
-    const value = spec.from(base);
-    if (spec.pattern && !spec.pattern.test(value)) {
-      throw new RemediatorError(
-        'E_PARAM',
-        `param "${spec.name}": value ${JSON.stringify(value)} does not match the pattern ${JSON.stringify(spec.pattern.source)}`,
-      );
-    }
-    params[spec.name] = value;
-  }
+  for (const spec of runbook.params) params[spec.name] = checkedParam(spec, spec.from(base));
   return params;
+}
+
+/** The door alert data passes to reach anything that runs: the pattern, then no leading `-`. */
+function checkedParam(spec: ParamSpec, value: string): string {
+  if (!spec.pattern.test(value)) {
+    throw new RemediatorError(
+      'E_PARAM',
+      `param "${spec.name}": value ${JSON.stringify(value)} does not match the pattern ${JSON.stringify(spec.pattern.source)}`,
+    );
+  }
+  // A command reads `-rf` or `--output=/x` as an option wherever it stands in argv, and no runbook
+  // can count on a `--` that every command understands; so a value may not start with one.
+  if (value.startsWith('-') && !spec.allowLeadingDash) {
+    throw new RemediatorError(
+      'E_PARAM',
+      `param "${spec.name}": value ${JSON.stringify(value)} starts with "-" and could be read as an option; ` +
+        'set allowLeadingDash: true on the param if the command takes it after "--"',
+    );
+  }
+  return value;
 }
 
 export function renderAction(step: StepSpec, context: TemplateContext): RenderedAction {
@@ -73,7 +85,7 @@ export function renderAction(step: StepSpec, context: TemplateContext): Rendered
   return {
     kind: 'http',
     method: action.method,
-    path: checkedPath(step.name, action.path(urlEncoded(context))),
+    path: renderPath(action.path, context, `step "${step.name}"`),
     headers,
     ...(action.body === undefined ? {} : { body: renderJson(action.body, context) }),
     expect: action.expect,
@@ -94,7 +106,14 @@ function renderJson(node: JsonTemplate, context: TemplateContext): unknown {
   }
 }
 
-/** Values in a URL path are percent-encoded, so a label cannot add segments, a query or `..`. */
+/**
+ * Renders a URL path (an http step's, a verify probe's). Values are percent-encoded, so a label cannot
+ * add path segments or a query, and the result may hold no `.` or `..` segment, however written.
+ */
+export function renderPath(template: Template, context: TemplateContext, what: string): string {
+  return checkedPath(what, template(urlEncoded(context)));
+}
+
 function urlEncoded(context: TemplateContext): TemplateContext {
   const encode = (labels: Labels): Labels =>
     Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, encodeURIComponent(v)]));
@@ -134,12 +153,12 @@ function renderStdin(template: Template, context: TemplateContext, step: string)
 }
 
 /** A rendered path must not climb out of where it points: no `.` or `..` segments, however written. */
-function checkedPath(step: string, path: string): string {
+function checkedPath(what: string, path: string): string {
   const segments = path.split('/').map((s) => s.replace(/%2e/gi, '.'));
   if (segments.some((s) => s === '.' || s === '..')) {
     throw new RemediatorError(
       'E_UNSAFE_ARG',
-      `step "${step}": path ${JSON.stringify(path)} holds a "." or ".." segment`,
+      `${what}: path ${JSON.stringify(path)} holds a "." or ".." segment`,
     );
   }
   return path;

@@ -21,7 +21,21 @@ const ALERT_FIELDS = new Set(['status', 'fingerprint', 'startsAt', 'generatorURL
 export interface TemplateScope {
   /** Declared parameter names; `{{params.x}}` must name one of them. */
   readonly params: ReadonlySet<string>;
+  /**
+   * The template feeds something that runs (argv, stdin, an HTTP path, header or body, a verify probe
+   * or query). Alert data reaches those only through a param, checked against its pattern first, so
+   * here only trusted names may appear: see TRUSTED_IN_ACTIONS. @defaultValue false
+   */
+  readonly action?: boolean;
 }
+
+/**
+ * What an action template may name besides `params.X`: the target (an inventory name: a run whose
+ * target is not in the inventory fails before any step is rendered), the runbook's name, and the two
+ * alert fields the webhook checks itself (status is firing|resolved, the fingerprint 1-64 letters and
+ * digits, see ingest/payload-schema.ts).
+ */
+const TRUSTED_IN_ACTIONS = new Set(['target', 'runbook.name', 'alert.status', 'alert.fingerprint']);
 
 /** Compiles a template, checking syntax and every name it uses; throws E_TEMPLATE saying what is wrong. */
 export function compileTemplate(source: string, scope: TemplateScope): Template {
@@ -78,6 +92,13 @@ function checkPath(source: string, path: hbs.AST.PathExpression, scope: Template
   if (field !== undefined && field in Object.prototype)
     fail(`"${path.original}" names a built-in property, not a label`);
   if (more.length > 0) fail(`"${path.original}" goes too deep: label values are strings`);
+  if (scope.action && root !== 'params' && !TRUSTED_IN_ACTIONS.has(path.parts.join('.'))) {
+    fail(
+      `"${path.original}" is alert data and cannot reach a command, request or check directly; ` +
+        `declare a param with a pattern (params: { NAME: { from: '{{${path.original}}}', pattern: ... } }) ` +
+        'and use {{params.NAME}}',
+    );
+  }
 }
 
 /** Every path expression a template uses, in mustaches, block helpers and their parameters. */

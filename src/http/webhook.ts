@@ -1,10 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
 import { planRuns } from '../ingest/plan.ts';
 import { handleResolved, resolvedMatches } from '../ingest/resolved.ts';
 import { updateTargets } from '../ingest/targets.ts';
 import type { AppDeps } from '../app.ts';
+import type { Metrics } from '../record/metrics.ts';
+import type { Alert } from '../types.ts';
+import { MAX_REGEX_INPUT, overlongLabels } from '../match/regex.ts';
 import { enqueueRuns } from '../queue/producer.ts';
 import { challenge, isAuthorized } from './auth.ts';
 import { withRedis } from './redis-guard.ts';
@@ -45,6 +48,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       const receivedAt = deps.now().toISOString();
       const notification = toNotification(request.body);
       for (const alert of notification.alerts) metrics.alertsReceived.labels(alert.status).inc();
+      noteOverlongLabels(notification.alerts, metrics, request.log);
       if (notification.truncatedAlerts > 0) {
         metrics.truncatedAlerts.inc(notification.truncatedAlerts);
         request.log.warn(
@@ -99,4 +103,17 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       });
     },
   });
+}
+
+/** Alerts with a label value no regex looks at (see MAX_REGEX_INPUT): counted, and logged once per notification. */
+function noteOverlongLabels(alerts: readonly Alert[], metrics: Metrics, log: FastifyBaseLogger): void {
+  const overlong = alerts
+    .map((a) => ({ fingerprint: a.fingerprint, labels: overlongLabels(a.labels) }))
+    .filter((a) => a.labels.length > 0);
+  if (overlong.length === 0) return;
+  metrics.alertsOverlongLabels.inc(overlong.length);
+  log.warn(
+    { alerts: overlong, maxLength: MAX_REGEX_INPUT },
+    'alert has label values too long for regex matching: they match no regex',
+  );
 }

@@ -13,6 +13,27 @@ export interface AnchoredRegex {
 // Characters with a meaning in RE2 outside a character class; a pattern free of them is plain text.
 const REGEX_META = /[\\.+*?()[\]{}^$]/;
 
+/**
+ * Largest compiled program (RE2 instructions) a pattern may have, literal lists (`a|b|c`, matched by set
+ * lookup) aside. Matching time grows with the program: nested counted repetitions such as
+ * `((a{1,10}){1,10}){1,10}` (2,221 instructions) take ~200 ms per label whatever its length, while
+ * every pattern the shipped runbooks use stays under 150 and `[a-z]{0,255}` is 512.
+ */
+export const MAX_PROGRAM_SIZE = 1000;
+
+/**
+ * A value longer than this (UTF-16 code units, 16 KiB of ASCII) matches no regex: `=~` does not hold,
+ * `!~` does, a param's pattern refuses it. Alertmanager puts no limit on label values; this one bounds
+ * the work a single alert can ask of the matcher. It gives whoever sends alerts nothing new: a short
+ * value that misses the pattern has the same effect.
+ */
+export const MAX_REGEX_INPUT = 16 * 1024;
+
+/** The names of the labels whose values are too long for any regex to look at (see MAX_REGEX_INPUT). */
+export function overlongLabels(labels: Readonly<Record<string, string>>): string[] {
+  return Object.keys(labels).filter((name) => (labels[name]?.length ?? 0) > MAX_REGEX_INPUT);
+}
+
 const SYNTAX_HINT =
   'use RE2 syntax (no lookarounds or backreferences, see https://github.com/google/re2/wiki/Syntax) ' +
   'and put a backslash before a literal ( ) [ { . * + ? |';
@@ -25,7 +46,10 @@ const SYNTAX_HINT =
  * The pattern is compiled on its own and matched in full-match mode instead of being pasted into
  * `^(?:…)$`: pasting would let `a)|(b` compile into a different, unanchored pattern.
  *
- * @throws RemediatorError E_MATCHER when the pattern does not compile; the message quotes it.
+ * A value longer than MAX_REGEX_INPUT never matches; a pattern whose program exceeds MAX_PROGRAM_SIZE
+ * is refused.
+ *
+ * @throws RemediatorError E_MATCHER when the pattern does not compile or is too large; the message quotes it.
  */
 export function compileAnchoredRegex(source: string): AnchoredRegex {
   let compiled: RE2JS;
@@ -37,10 +61,19 @@ export function compileAnchoredRegex(source: string): AnchoredRegex {
     throw new RemediatorError('E_MATCHER', message, { cause: err });
   }
   const literals = literalAlternatives(source);
+  if (literals === undefined && compiled.programSize() > MAX_PROGRAM_SIZE) {
+    const message =
+      `regex ${quote(source)} compiles to ${compiled.programSize()} instructions, more than ${MAX_PROGRAM_SIZE}: ` +
+      'matching it would cost too much per alert; avoid nesting counted repetitions such as (x{1,10}){1,10} ' +
+      'and lower large counts';
+    throw new RemediatorError('E_MATCHER', message);
+  }
   // `api|web-1` is the common case, and a set lookup gives the engine's answer several times sooner.
   const set = literals === undefined ? undefined : new Set(literals);
   const test =
-    set === undefined ? (value: string) => compiled.matches(value) : (value: string) => set.has(value);
+    set === undefined
+      ? (value: string) => value.length <= MAX_REGEX_INPUT && compiled.matches(value)
+      : (value: string) => value.length <= MAX_REGEX_INPUT && set.has(value);
   return Object.freeze({ source, test });
 }
 

@@ -35,6 +35,11 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     help: 'Alerts Alertmanager left out of notifications because of max_alerts (truncatedAlerts).',
     registers,
   });
+  const alertsOverlongLabels = new Counter({
+    name: 'remediator_alerts_overlong_labels_total',
+    help: 'Alerts received with a label value longer than 16 KiB, which matches no regex matcher or pattern.',
+    registers,
+  });
   const alertsMatched = new Counter({
     name: 'remediator_alerts_matched_total',
     help: 'Alert matches per runbook and what ingest made of them (queued, duplicate, failed).',
@@ -150,10 +155,12 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     }
   }
   truncatedAlerts.inc(0);
+  alertsOverlongLabels.inc(0);
   return {
     alertsReceived,
     notifications,
     truncatedAlerts,
+    alertsOverlongLabels,
     alertsMatched,
     runs,
     runFailures,

@@ -17,41 +17,45 @@ match: ['alertname = "Risky"']
 target: t
 approval: { always: true, expiresAfter: 5m }
 policy: { cooldown: 0s, maxRunsPerTarget: "1000 per 1h" }
+params: { case: { from: '{{labels.case}}', pattern: '[A-Za-z0-9_-]{1,64}' } }
 steps:
   - name: restart
-    http: { method: POST, path: '/restart?case={{labels.case}}' }
+    http: { method: POST, path: '/restart?case={{params.case}}' }
 `;
 const EXPIRING = `name: expiring
 match: ['alertname = "Expiring"']
 target: t
 approval: { always: true, expiresAfter: 2s }
 policy: { cooldown: 0s, maxRunsPerTarget: "1000 per 1h" }
+params: { case: { from: '{{labels.case}}', pattern: '[A-Za-z0-9_-]{1,64}' } }
 steps:
   - name: restart
-    http: { method: POST, path: '/restart?case={{labels.case}}' }
+    http: { method: POST, path: '/restart?case={{params.case}}' }
 `;
 const GOES_ON = `name: goes-on
 match: ['alertname = "GoesOn"']
 target: t
 approval: { always: true, expiresAfter: 2s, onExpiry: approve }
 policy: { cooldown: 0s, maxRunsPerTarget: "1000 per 1h" }
+params: { case: { from: '{{labels.case}}', pattern: '[A-Za-z0-9_-]{1,64}' } }
 steps:
   - name: restart
-    http: { method: POST, path: '/restart?case={{labels.case}}' }
+    http: { method: POST, path: '/restart?case={{params.case}}' }
 `;
 // Gentle first, unattended; the restart needs a human. The gentle step's check fails (health 500).
 const LADDER = `name: ladder
 match: ['alertname = "Ladder"']
 target: t
 policy: { cooldown: 0s, maxRunsPerTarget: "1000 per 1h" }
+params: { case: { from: '{{labels.case}}', pattern: '[A-Za-z0-9_-]{1,64}' } }
 steps:
   - name: gentle
-    http: { method: POST, path: '/gentle?case={{labels.case}}' }
+    http: { method: POST, path: '/gentle?case={{params.case}}' }
     verify: { http: { path: /health }, within: 1s }
-    undo: { http: { method: POST, path: '/undo-gentle?case={{labels.case}}' } }
+    undo: { http: { method: POST, path: '/undo-gentle?case={{params.case}}' } }
   - name: restart
     approval: { labels: ['role = "primary"'] }
-    http: { method: POST, path: '/restart?case={{labels.case}}' }
+    http: { method: POST, path: '/restart?case={{params.case}}' }
 `;
 
 let fleet: RoutedHttp;

@@ -14,9 +14,10 @@ description: Restart the service through its admin API
 match: ['alertname =~ "ServiceDown|HighErrorRate"']
 target: "{{labels.instance}}"
 policy: { ${OPEN}, group: '' }
+params: { reason: { from: "{{labels.alertname}}", pattern: '(?s).*' } }
 steps:
   - name: restart
-    http: { method: POST, path: "/admin/restart", body: { reason: "{{labels.alertname}}" } }
+    http: { method: POST, path: "/admin/restart", body: { reason: "{{params.reason}}" } }
 `,
   'failover.yaml': `
 name: failover-db
@@ -25,9 +26,10 @@ match: ['alertname = "PrimaryDown"']
 target: "{{labels.instance}}"
 approval: { always: true, expiresAfter: 1h }
 policy: { ${OPEN}, group: '' }
+params: { cluster: { from: "{{labels.cluster}}", pattern: '(?s).*' } }
 steps:
   - name: promote
-    http: { method: POST, path: "/admin/promote", body: { cluster: "{{labels.cluster}}" } }
+    http: { method: POST, path: "/admin/promote", body: { cluster: "{{params.cluster}}" } }
   - name: check
     http: { method: GET, path: "/admin/status" }
 `,

@@ -15,16 +15,18 @@ target: "{{labels.instance}}"
 policy: { ${OPEN}, group: '' }
 steps:
   - name: poke
-    http: { path: "/poke/{{labels.instance}}" }
+    http: { path: "/poke/{{target}}" }
 `,
   'nudge.yaml': `
 name: nudge
 match: ['team = "nudge"']
 target: "{{labels.instance}}"
 policy: { ${OPEN}, group: '' }
+params:
+  why: { from: "{{labels.alertname}}", pattern: '(?s).*' }
 steps:
   - name: nudge
-    http: { method: POST, path: "/nudge", body: { why: "{{labels.alertname}}" } }
+    http: { method: POST, path: "/nudge", body: { why: "{{params.why}}" } }
 `,
 };
 /** Label values an attacker controls (an alert's labels come from whatever scrapes emit). */

@@ -71,12 +71,13 @@ name: drain-then-fix
 match: ['alertname = "BadInstance"']
 target: app-undo
 policy: { ${POLICY} }
+params: { code: { from: '{{labels.code}}', pattern: '[0-9]{1,3}' } }
 steps:
   - name: drain
     http: { path: /drain }
     undo: { http: { path: /undrain } }
   - name: fix
-    ssh: { command: [sh, -c, 'exit "$1"', sh, '{{labels.code}}'] }
+    ssh: { command: [sh, -c, 'exit "$1"', sh, '{{params.code}}'] }
 `,
   'undo-always.yaml': `
 name: drain-always

@@ -17,13 +17,16 @@ name: resize-pool
 match: ['alertname = "ConnectionPoolExhausted"']
 target: "{{labels.instance}}"
 policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
+params:
+  pool: { from: "{{labels.pool}}", pattern: '[^/]*(/[^/]*)*' }
+  alertname: { from: "{{labels.alertname}}", pattern: '[A-Za-z]+' }
 steps:
   - name: grow-pool
     http:
       method: POST
-      path: /admin/pool/{{labels.pool}}
+      path: /admin/pool/{{params.pool}}
       headers: { x-remediator-run: "{{alert.fingerprint}}" }
-      body: { maxConnections: 50, reason: "{{labels.alertname}} on {{target}}", force: true }
+      body: { maxConnections: 50, reason: "{{params.alertname}} on {{target}}", force: true }
       expect: [200, 204]
       timeout: 2s
 `;

@@ -35,7 +35,7 @@ policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, max
 steps:
   - name: append-marker
     ssh:
-      command: [sh, -c, 'printf "%s\\n" "$1" >> "$2"', sh, "{{labels.instance}}", "${dir}/marker"]
+      command: [sh, -c, 'printf "%s\\n" "$1" >> "$2"', sh, "{{target}}", "${dir}/marker"]
       timeout: 10s
 `,
   'echo.yaml': `
@@ -43,10 +43,13 @@ name: echo-label
 match: ['alertname = "Hostile"']
 target: "{{labels.target}}"
 policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
+# A pattern that lets anything through: the shell quoting behind it is what is tested.
+params:
+  payload: { from: "{{labels.payload}}", pattern: '(?s).*' }
 steps:
   - name: write-value
     ssh:
-      command: [sh, -c, 'printf "%s" "$1" > "$2"', sh, "{{labels.payload}}", "${dir}/out-{{alert.fingerprint}}"]
+      command: [sh, -c, 'printf "%s" "$1" > "$2"', sh, "{{params.payload}}", "${dir}/out-{{alert.fingerprint}}"]
 `,
   'param.yaml': `
 name: checked-param

@@ -37,7 +37,7 @@ target: "{{labels.instance}}"
 policy: { ${OPEN}, groupConcurrency: 2 }
 steps:
   - name: restart
-    http: { path: "/restart/{{labels.instance}}", timeout: 5s }
+    http: { path: "/restart/{{target}}", timeout: 5s }
 `,
 };
 
@@ -48,7 +48,7 @@ target: "{{labels.instance}}"
 policy: { ${OPEN}, group: '' }
 steps:
   - name: restart
-    http: { path: "/capped/{{labels.instance}}", timeout: 5s }
+    http: { path: "/capped/{{target}}", timeout: 5s }
 `;
 
 const STORM_SIZE = 20;

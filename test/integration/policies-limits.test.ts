@@ -29,7 +29,7 @@ target: "{{labels.instance}}"
 policy: { cooldown: 2s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
 steps:
   - name: poke
-    http: { path: "/cool/{{labels.instance}}/{{alert.fingerprint}}" }
+    http: { path: "/cool/{{target}}/{{alert.fingerprint}}" }
 `,
   'rated.yaml': `
 name: rated
@@ -38,7 +38,7 @@ target: "{{labels.instance}}"
 policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 2 per 1h, maxInFlight: 50, group: '' }
 steps:
   - name: poke
-    http: { path: "/rated/{{labels.instance}}/{{alert.fingerprint}}" }
+    http: { path: "/rated/{{target}}/{{alert.fingerprint}}" }
 `,
 };
 

@@ -16,7 +16,7 @@ target: "{{labels.instance}}"
 policy: { ${OPEN}, group: '' }
 steps:
   - name: poke
-    http: { path: "/pausable/{{labels.instance}}/{{alert.fingerprint}}" }
+    http: { path: "/pausable/{{target}}/{{alert.fingerprint}}" }
 `,
   // Default cooldown (10m) and a per-target limit of 1: a dry run must use up neither.
   'rehearse.yaml': `
@@ -25,14 +25,15 @@ match: ['alertname = "Rehearse"']
 target: "{{labels.instance}}"
 dryRun: true
 policy: { maxRunsPerTarget: 1 per 1h, group: '' }
+params: { alertname: { from: "{{labels.alertname}}", pattern: '[A-Za-z]+' } }
 steps:
   - name: drain
     http:
       method: PUT
-      path: "/drain/{{labels.instance}}"
-      body: { reason: "{{labels.alertname}} on {{target}}", weight: 0 }
+      path: "/drain/{{target}}"
+      body: { reason: "{{params.alertname}} on {{target}}", weight: 0 }
   - name: restart
-    http: { path: "/restart/{{labels.instance}}" }
+    http: { path: "/restart/{{target}}" }
 `,
 };
 

@@ -10,9 +10,11 @@ name: poke
 match: ['alertname = "Poke"']
 target: "api-{{labels.n}}"
 policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
+params:
+  n: { from: "{{labels.n}}", pattern: '[0-9]+' }
 steps:
   - name: poke
-    http: { path: "/poke/{{labels.n}}" }
+    http: { path: "/poke/{{params.n}}" }
 `;
 
 let redis: TestRedis;

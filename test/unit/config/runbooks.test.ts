@@ -57,6 +57,7 @@ match:
 target: '{{labels.instance}}'
 params:
   service: { from: '{{labels.service}}', pattern: '[a-z-]+' }
+  alertname: { from: '{{labels.alertname}}', pattern: '[A-Za-z]+' }
 steps:
   - name: restart
     ssh:
@@ -64,7 +65,7 @@ steps:
   - name: notify
     http:
       path: /admin/notify
-      headers: { X-Reason: 'alert {{labels.alertname}}' }
+      headers: { X-Reason: 'alert {{params.alertname}}' }
   - name: check
     http: { method: GET, path: /healthz, expect: 204, timeout: 1m30s }
   - name: feed
@@ -81,7 +82,10 @@ steps:
       'alertname="HighMemoryUsage"',
       'service=~"user-service|order-service"',
     ]);
-    expect(rb.params.map((p) => [p.name, p.pattern?.source])).toEqual([['service', '[a-z-]+']]);
+    expect(rb.params.map((p) => [p.name, p.pattern.source, p.allowLeadingDash])).toEqual([
+      ['service', '[a-z-]+', false],
+      ['alertname', '[A-Za-z]+', false],
+    ]);
     expect(rb.steps.map((s) => s.name)).toEqual(['restart', 'notify', 'check', 'feed']);
     const [restart, notify, check, feed] = rb.steps.map((s) => s.action);
     expect(restart).toMatchObject({ kind: 'ssh', timeoutMs: 30_000 });
@@ -94,7 +98,10 @@ steps:
 
   it('compiles every template against the alert', () => {
     const rb = load(text);
-    const ctx = templateContext(alert, rb.name, 'app-1:8081', { service: 'user-service' });
+    const ctx = templateContext(alert, rb.name, 'app-1:8081', {
+      service: 'user-service',
+      alertname: 'HighMemoryUsage',
+    });
     expect(rb.target(ctx)).toBe('app-1:8081');
     expect(rb.params[0]!.from(ctx)).toBe('user-service');
     const restart = rb.steps[0]!.action as SshStepSpec;
@@ -196,7 +203,7 @@ describe('parseRunbook: schema problems name file:line and the item', () => {
 
   it('refuses a parameter name that is not an identifier, once, at its line', () => {
     const text = runbookWith(
-      `params:\n  ok: { from: x }\n  1bad: { from: x }\nsteps:\n  - name: s\n    ssh: { command: [x] }\n`,
+      `params:\n  ok: { from: x, pattern: x }\n  1bad: { from: x, pattern: x }\nsteps:\n  - name: s\n    ssh: { command: [x] }\n`,
     );
     expect(problemsOf(text)).toEqual([
       'rb.yaml:6: runbook "rb": params: invalid name "1bad": letters, digits and _, not starting with a digit',
