@@ -9,6 +9,7 @@ import type {
   Template,
   TemplateContext,
 } from '../types.ts';
+import { checkArgument } from './shell-quote.ts';
 import { templateContext } from './template.ts';
 
 /** Renders a runbook's target name for an alert (throws E_TEMPLATE when a label is missing). */
@@ -20,11 +21,17 @@ export function renderTarget(runbook: Runbook, alert: Alert): string {
 
 /**
  * Renders every step of a run before any of them runs: each parameter is checked against its pattern
- * first, so a hostile label value stops the run before anything touches the target.
+ * first, so a hostile label value stops the run before anything touches the target. Undo actions are
+ * rendered too (and dropped: they render again when they run), so a value only an undo uses is refused
+ * before the first step rather than after it.
  */
 export function renderSteps(runbook: Runbook, alert: Alert, target: string): RenderedAction[] {
   const context = runContext(runbook, alert, target);
-  return runbook.steps.map((step) => renderAction(step, context));
+  const actions = runbook.steps.map((step) => renderAction(step, context));
+  for (const step of runbook.steps) {
+    if (step.undo) renderAction({ ...step, name: `${step.name}.undo`, action: step.undo.action }, context);
+  }
+  return actions;
 }
 
 /** The full template context of a run, parameters included (checked against their patterns). */
@@ -54,7 +61,7 @@ export function renderAction(step: StepSpec, context: TemplateContext): Rendered
     const stdin = action.stdin === undefined ? undefined : renderStdin(action.stdin, context, step.name);
     return {
       kind: 'ssh',
-      argv: action.command.map((arg) => arg(context)),
+      argv: action.command.map((arg, i) => checkedArgument(step.name, arg(context), i)),
       ...(stdin === undefined ? {} : { stdin }),
       timeoutMs: action.timeoutMs,
     };
@@ -131,6 +138,17 @@ function renderStdin(template: Template, context: TemplateContext, step: string)
     );
   }
   return rendered;
+}
+
+/** Refuses, before anything runs, an argument that no quoting carries to every login shell. */
+function checkedArgument(step: string, arg: string, index: number): string {
+  try {
+    checkArgument(arg, index);
+  } catch (err) {
+    if (!(err instanceof RemediatorError)) throw err;
+    throw new RemediatorError(err.code, `step "${step}": ${err.message}`);
+  }
+  return arg;
 }
 
 /** A rendered path must not climb out of where it points: no `.` or `..` segments, however written. */
