@@ -6,6 +6,7 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp } from './app.ts';
 import { loadInventory } from './config/inventory.ts';
+import { configuredSecrets, createRedactor } from './record/redact.ts';
 import { loadRunbooks } from './config/runbooks.ts';
 import type { Env, Settings } from './config/settings.ts';
 import { createHttpExecutor } from './execute/http.ts';
@@ -139,6 +140,7 @@ export async function startService(
     store: createRedisRunStore(workerStoreRedis, { prefix, maxRuns: settings.maxRuns }),
     runbooks: new Map(runbooks.map((r) => [r.name, r])),
     inventory,
+    redact: createRedactor(configuredSecrets(settings, inventory)),
     executors: { ssh: createSshExecutor(), http: createHttpExecutor() },
     metrics,
     log,

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { configuredSecrets, createRedactor } from '../../../src/record/redact.ts';
+import type { Inventory } from '../../../src/types.ts';
+
+describe('createRedactor', () => {
+  it('replaces every occurrence of every secret', () => {
+    const redact = createRedactor(['s3cret-token', 'hunter2!']);
+    expect(redact('a s3cret-token b s3cret-token c hunter2!')).toBe('a [REDACTED] b [REDACTED] c [REDACTED]');
+  });
+
+  it('replaces a secret that holds another one whole, longest first', () => {
+    const redact = createRedactor(['abcd', 'xxabcdxx']);
+    expect(redact('1 xxabcdxx 2 abcd')).toBe('1 [REDACTED] 2 [REDACTED]');
+  });
+
+  it('leaves values under 4 characters alone, and text unchanged without secrets', () => {
+    expect(createRedactor(['', 'abc'])('abc')).toBe('abc');
+    expect(createRedactor([])('anything')).toBe('anything');
+  });
+
+  it('takes secrets with regex characters literally', () => {
+    expect(createRedactor(['a.b*c$1'])('xa.b*c$1y aXbbc')).toBe('x[REDACTED]y aXbbc');
+  });
+});
+
+describe('configuredSecrets', () => {
+  it("collects settings' tokens and passwords, the Redis password and the inventory's resolved values", () => {
+    const inventory: Inventory = new Map([
+      ['api', { name: 'api', http: { baseUrl: 'http://a', headers: {}, secrets: ['inv-secret'] } }],
+      ['db', { name: 'db' }],
+    ]);
+    const secrets = configuredSecrets(
+      {
+        redisUrl: 'redis://:p%40ss-word@127.0.0.1:6379/0',
+        webhookToken: 'hook-token',
+        webhookBasic: { password: 'basic-pass' },
+        operatorToken: 'op-token',
+        approvalSecret: 'approval-secret-0123456789',
+        slackSigningSecret: 'slack-secret',
+      },
+      inventory,
+    );
+    expect(secrets.sort()).toEqual(
+      [
+        'hook-token',
+        'basic-pass',
+        'op-token',
+        'approval-secret-0123456789',
+        'slack-secret',
+        'p@ss-word',
+        'inv-secret',
+      ].sort(),
+    );
+    expect(configuredSecrets({ redisUrl: 'redis://127.0.0.1:6379' }, new Map())).toEqual([]);
+  });
+});
