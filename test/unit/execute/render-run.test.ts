@@ -108,6 +108,33 @@ describe('renderSteps: ssh', () => {
     ]);
   });
 
+  it('refuses, before any step, an argument no login shell quoting can carry, in a step or its undo', () => {
+    const rb = runbook(`steps:
+  - name: first
+    ssh: { command: [echo, ok] }
+  - name: second
+    ssh: { command: [echo, 'x{{labels.v}}'] }
+  - name: third
+    ssh: { command: [echo, ok] }
+    undo: { ssh: { command: [echo, '{{labels.u}}'] } }
+`);
+    const rule =
+      'an ssh command line carries printable ASCII, space and TAB only, because every login shell ' +
+      '(sh, bash, zsh, fish, csh, yash...) must read it the same way: strip it from the label or ' +
+      'annotation, or give the parameter a pattern that excludes it';
+    expect(errorOf(() => renderSteps(rb, alert({ v: 'a\nb', u: 'ok' }), 't'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: `step "second": argv[1] "xa\\nb" contains a control character, line feed (U+000A) at offset 2; ${rule}`,
+    });
+    expect(errorOf(() => renderSteps(rb, alert({ v: 'b', u: 'naïve' }), 't'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: `step "third.undo": argv[1] "naïve" contains a non-ASCII character, U+00EF at offset 2; ${rule}`,
+    });
+    expect(renderSteps(rb, alert({ v: "\\ ! ' $(id)", u: 'ok' }), 't')[1]).toMatchObject({
+      argv: ['echo', "x\\ ! ' $(id)"],
+    });
+  });
+
   const feed = runbook(`params:
   server: { from: '{{labels.server}}' }
 steps:
