@@ -17,13 +17,48 @@ export const REDACTED = '[REDACTED]';
  */
 export const MIN_SECRET_LENGTH = 4;
 
-/** Replaces every occurrence of each secret, longest first (so one holding another goes whole). */
+/** Where excerpt() (src/execute/executor.ts) and the ssh capture cut the middle out of an output. */
+const CUT = /(\n…\[\d+ bytes truncated\]…\n)/;
+
+/**
+ * Replaces every occurrence of each secret, longest first (so one holding another goes whole), and
+ * the part of a secret that a cut of a long output left on either side of its `…[N bytes truncated]…`.
+ */
 export function createRedactor(secrets: Iterable<string>): Redact {
   const list = [...new Set(secrets)]
     .filter((s) => s.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
   if (list.length === 0) return (text) => text;
-  return (text) => list.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
+  const whole = (text: string) => list.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
+  return (text) => {
+    const parts = whole(text).split(CUT);
+    // split() with a capturing group: even indexes are text, odd ones the cut markers between them.
+    for (let i = 0; i < parts.length; i += 2) {
+      if (i + 1 < parts.length) parts[i] = cutTail(parts[i]!, list);
+      if (i > 0) parts[i] = cutHead(parts[i]!, list);
+    }
+    return parts.join('');
+  };
+}
+
+/** Text ending with the start of a secret (at least MIN_SECRET_LENGTH of it) ends with REDACTED. */
+function cutTail(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) {
+    for (let k = Math.min(secret.length - 1, text.length); k >= MIN_SECRET_LENGTH; k--) {
+      if (text.endsWith(secret.slice(0, k))) return text.slice(0, -k) + REDACTED;
+    }
+  }
+  return text;
+}
+
+/** Text starting with the end of a secret (at least MIN_SECRET_LENGTH of it) starts with REDACTED. */
+function cutHead(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) {
+    for (let k = Math.min(secret.length - 1, text.length); k >= MIN_SECRET_LENGTH; k--) {
+      if (text.startsWith(secret.slice(-k))) return REDACTED + text.slice(k);
+    }
+  }
+  return text;
 }
 
 /** The secret settings the service was started with (see src/config/settings.ts). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { excerpt } from '../../../src/execute/executor.ts';
 import { configuredSecrets, createRedactor } from '../../../src/record/redact.ts';
 import type { Inventory } from '../../../src/types.ts';
 
@@ -17,6 +18,17 @@ describe('createRedactor', () => {
     expect(createRedactor(['', 'abc'])('abc')).toBe('abc');
     expect(createRedactor([])('anything')).toBe('anything');
   });
+
+  it.each([2040, 2045, 2048, 2050, 2055])(
+    'redacts the parts of a secret that cutting a long output at byte %i left on both sides',
+    (at) => {
+      const secret = 'Zq9-secret-value-0123';
+      const body = `${'a'.repeat(at)}${secret}${'b'.repeat(6000)}${secret}${'c'.repeat(at)}`;
+      const kept = createRedactor([secret])(excerpt(body));
+      expect(kept).toContain('bytes truncated');
+      for (let i = 0; i + 4 <= secret.length; i++) expect(kept).not.toContain(secret.slice(i, i + 4));
+    },
+  );
 
   it('takes secrets with regex characters literally', () => {
     expect(createRedactor(['a.b*c$1'])('xa.b*c$1y aXbbc')).toBe('x[REDACTED]y aXbbc');
