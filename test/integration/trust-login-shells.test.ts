@@ -63,7 +63,6 @@ const HOSTILE = [
   'a\tb',
   '',
   ' ',
-  '-n',
   '&|<>();',
   'it\'s "quoted" \\n',
 ];
