@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SshAction } from '../../src/execute/executor.ts';
 import { createSshExecutor } from '../../src/execute/ssh.ts';
 import type { SshTarget } from '../../src/types.ts';
+import { runId } from '../../src/ingest/run-id.ts';
+import { payload } from '../harness/payloads.ts';
+import { startTestService, type TestService } from '../harness/service.ts';
 import { canCreateUsers, createLoginUser, removeStaleUsers, type LoginUser } from '../harness/login-users.ts';
 import { startSshd, type Sshd } from '../harness/sshd.ts';
 
@@ -35,6 +38,7 @@ const HOSTILE = [
   `; touch ${PWNED}`,
   `$(touch ${PWNED})`,
   `\`touch ${PWNED}\``,
+  `\\'; touch ${PWNED}; echo \\'`,
   "'",
   '"',
   '\\',
@@ -73,6 +77,7 @@ const hex = (values: readonly string[]) =>
   `stdout:\n${values.map((v) => `${Buffer.from(v).toString('hex')}\n`).join('')}`;
 
 let sshd: Sshd;
+let svc: TestService | undefined;
 let homes: string;
 let dump: string;
 const users = new Map<string, LoginUser>();
@@ -103,6 +108,7 @@ describe.runIf(canCreateUsers())('ssh steps under every login shell (real sshd, 
   });
 
   afterAll(async () => {
+    await svc?.stop();
     for (const user of users.values()) await user.remove();
     await sshd?.stop();
     if (homes) await rm(homes, { recursive: true, force: true });
@@ -132,4 +138,42 @@ describe.runIf(canCreateUsers())('ssh steps under every login shell (real sshd, 
     expect(result.error).toContain(`argv[1] ${JSON.stringify(value)} contains ${why}`);
     expect(readFile).not.toHaveBeenCalled();
   });
+
+  it.each(['/usr/bin/fish', '/usr/bin/tcsh'])(
+    '%s: a hostile label reaches the command intact through the whole service, or stops the run',
+    async (shell) => {
+      const user = users.get(shell)!;
+      const ssh = `{ host: 127.0.0.1, port: ${sshd.port}, user: ${user.name}, key: ${sshd.keyFile}, hostKey: "${sshd.hostKey}" }`;
+      await svc?.stop();
+      svc = await startTestService({
+        runbooks: {
+          'dump.yaml': `
+name: dump
+match: ['alertname = "Dump"']
+target: host
+policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
+steps:
+  - name: dump
+    ssh: { command: ["${dump}", "{{labels.payload}}", end] }
+`,
+        },
+        inventory: `targets:\n  host: { ssh: ${ssh} }\n`,
+      });
+      const dumpRun = async (value: string) => {
+        const body = payload([{ labels: { alertname: 'Dump', payload: value } }]);
+        expect((await svc!.post('/hooks/alertmanager', body)).status).toBe(202);
+        const alert = body.alerts[0]!;
+        return svc!.waitForRun(runId('dump', alert.fingerprint, alert.startsAt));
+      };
+      // Under fish, the sh-only quoting of 14a034e ran this `touch`: `\'` does not close fish's quotes.
+      const hostile = `\\'; touch ${PWNED}; echo \\' !! \`id\` $(id)`;
+      const run = await dumpRun(hostile);
+      expect(run.status).toBe('succeeded');
+      expect(run.steps[0]!.output).toBe(hex([hostile, 'end']));
+      const refused = await dumpRun('caf\u00e9');
+      expect(refused).toMatchObject({ status: 'failed', reason: 'E_UNSAFE_ARG' });
+      expect(refused.steps).toEqual([]);
+      expect(existsSync(PWNED)).toBe(false);
+    },
+  );
 });
