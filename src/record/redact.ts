@@ -5,7 +5,7 @@
  * escalations and logs. One function, built at start-up from every configured secret value, replaces
  * them with REDACTED where step results enter the run (src/execute/step-exec.ts).
  */
-import type { Inventory } from '../types.ts';
+import type { Inventory, Logger } from '../types.ts';
 
 export type Redact = (text: string) => string;
 
@@ -92,4 +92,25 @@ function redisPassword(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A Logger that redacts every string it is given, fields and message, before `log` writes it: the
+ * runner logs errors of libraries and targets, which step-exec has not necessarily seen.
+ */
+export function redactingLogger(log: Logger, redact: Redact): Logger {
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') return redact(value);
+    if (Array.isArray(value)) return value.map(clean);
+    if (value instanceof Error) return redact(value.message);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
+    }
+    return value;
+  };
+  const level =
+    (name: keyof Logger) =>
+    (obj: object, msg?: string): void =>
+      log[name](clean(obj) as object, msg === undefined ? undefined : redact(msg));
+  return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { excerpt } from '../../../src/execute/executor.ts';
-import { configuredSecrets, createRedactor } from '../../../src/record/redact.ts';
+import { configuredSecrets, createRedactor, redactingLogger } from '../../../src/record/redact.ts';
 import type { Inventory } from '../../../src/types.ts';
 
 describe('createRedactor', () => {
@@ -64,5 +64,23 @@ describe('configuredSecrets', () => {
       ].sort(),
     );
     expect(configuredSecrets({ redisUrl: 'redis://127.0.0.1:6379' }, new Map())).toEqual([]);
+  });
+});
+
+describe('redactingLogger', () => {
+  it('redacts fields at any depth, errors and the message, and keeps the rest', () => {
+    const lines: [string, object, string | undefined][] = [];
+    const sink = (level: string) => (obj: object, msg?: string) => void lines.push([level, obj, msg]);
+    const log = redactingLogger(
+      { debug: sink('debug'), info: sink('info'), warn: sink('warn'), error: sink('error') },
+      createRedactor(['tok-123456']),
+    );
+    log.warn(
+      { runId: 'r', n: 3, deep: { list: ['a tok-123456'] }, err: new Error('bad tok-123456') },
+      'x tok-123456',
+    );
+    expect(lines).toEqual([
+      ['warn', { runId: 'r', n: 3, deep: { list: ['a [REDACTED]'] }, err: 'bad [REDACTED]' }, 'x [REDACTED]'],
+    ]);
   });
 });
