@@ -8,7 +8,7 @@ export type ErrorCode =
   | 'E_MATCHER' // a matcher does not parse
   | 'E_TEMPLATE' // a template does not render (missing label, unknown helper)
   | 'E_PARAM' // a parameter failed its pattern
-  | 'E_UNSAFE_ARG' // a rendered argument holds a character we refuse to send (control characters)
+  | 'E_UNSAFE_ARG' // a rendered argument or stdin value holds a character we refuse to send (see README, ssh step)
   | 'E_UNKNOWN_TARGET' // the runbook's target is not in the inventory
   | 'E_NO_EXECUTOR' // the target has no ssh/http section for a step that needs it
   | 'E_HOST_KEY' // the SSH host key is unknown or changed

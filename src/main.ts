@@ -6,6 +6,7 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp } from './app.ts';
 import { loadInventory } from './config/inventory.ts';
+import { configuredSecrets, createRedactor, redactingLogger } from './record/redact.ts';
 import { loadRunbooks } from './config/runbooks.ts';
 import type { Env, Settings } from './config/settings.ts';
 import { createHttpExecutor } from './execute/http.ts';
@@ -135,13 +136,15 @@ export async function startService(
     },
   });
   const escalator = createEscalator({ targets: parseEscalationTargets(settings.escalationWebhooks), log });
+  const redact = createRedactor(configuredSecrets(settings, inventory));
   const runner: RunnerDeps = {
     store: createRedisRunStore(workerStoreRedis, { prefix, maxRuns: settings.maxRuns }),
     runbooks: new Map(runbooks.map((r) => [r.name, r])),
     inventory,
+    redact,
     executors: { ssh: createSshExecutor(), http: createHttpExecutor() },
     metrics,
-    log,
+    log: redactingLogger(log, redact),
     now: () => new Date(),
     stores: createPolicyStores(workerStoreRedis, prefix),
     settings,

@@ -188,6 +188,8 @@ export interface HttpTarget {
   readonly baseUrl: string;
   /** Resolved header values; may hold secrets, so never copied into run records. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The values `${file:}`/`${env:}` in the headers resolved to, for redaction (src/record/redact.ts). */
+  readonly secrets?: readonly string[];
 }
 
 export interface Target {

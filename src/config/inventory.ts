@@ -129,28 +129,45 @@ function buildHttp(
     return undefined;
   }
   const headers: Record<string, string> = {};
+  const secrets: string[] = [];
   for (const [key, value] of Object.entries(http.headers ?? {})) {
     try {
-      headers[key.toLowerCase()] = resolveSecrets(value, ctx.deps, dirname(resolve(ctx.source.file)));
+      const base = dirname(resolve(ctx.source.file));
+      headers[key.toLowerCase()] = resolveSecrets(value, ctx.deps, base, secrets);
     } catch (err) {
       report(['http', 'headers', key], `http.headers.${key}: ${(err as Error).message}`);
     }
   }
-  return { baseUrl: http.baseUrl.replace(/\/+$/, ''), headers };
+  return { baseUrl: http.baseUrl.replace(/\/+$/, ''), headers, ...(secrets.length > 0 ? { secrets } : {}) };
 }
 
-/** Replaces `${file:PATH}` (trailing newline trimmed) and `${env:NAME}` in a value. */
-export function resolveSecrets(value: string, deps: InventoryDeps, baseDir: string): string {
+/**
+ * Replaces `${file:PATH}` (trailing newline trimmed) and `${env:NAME}` in a value; each value they
+ * resolve to is pushed onto `found`, so it can be redacted from whatever a target sends back.
+ */
+export function resolveSecrets(
+  value: string,
+  deps: InventoryDeps,
+  baseDir: string,
+  found: string[] = [],
+): string {
   return value.replace(/\$\{(file|env):([^}]+)\}/g, (_, kind: string, ref: string) => {
-    if (kind === 'env') {
-      const v = deps.env[ref];
-      if (v === undefined) throw new Error(`environment variable ${ref} is not set`);
-      return v;
-    }
-    try {
-      return readFileSync(resolve(baseDir, ref), 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      throw new Error(`cannot read secret file ${ref}`);
-    }
+    const secret = kind === 'env' ? envSecret(deps, ref) : fileSecret(baseDir, ref);
+    found.push(secret);
+    return secret;
   });
+}
+
+function envSecret(deps: InventoryDeps, name: string): string {
+  const v = deps.env[name];
+  if (v === undefined) throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+
+function fileSecret(baseDir: string, ref: string): string {
+  try {
+    return readFileSync(resolve(baseDir, ref), 'utf8').replace(/\r?\n$/, '');
+  } catch {
+    throw new Error(`cannot read secret file ${ref}`);
+  }
 }

@@ -1,5 +1,6 @@
 import { RemediatorError } from '../errors.ts';
-import { compileTemplate, type TemplateScope } from '../execute/template.ts';
+import { PORTABLE_RULE, unportableChar } from '../execute/shell-quote.ts';
+import { compileTemplate, literalText, type TemplateScope } from '../execute/template.ts';
 import type {
   HttpStepSpec,
   JsonTemplate,
@@ -128,7 +129,10 @@ export function compileStepAction(
     const ssh = step.ssh;
     return {
       kind: 'ssh',
-      command: ssh.command.map((arg, i) => field(['ssh', 'command', i], arg)),
+      command: ssh.command.map((arg, i) => {
+        checkPortable(['ssh', 'command', i], arg);
+        return field(['ssh', 'command', i], arg);
+      }),
       ...(ssh.stdin === undefined ? {} : { stdin: field(['ssh', 'stdin'], ssh.stdin) }),
       timeoutMs: durationOr(ssh.timeout, DEFAULT_SSH_TIMEOUT_MS),
     };
@@ -147,6 +151,17 @@ export function compileStepAction(
     expect: http.expect === undefined ? [] : [http.expect].flat(),
     timeoutMs: durationOr(http.timeout, DEFAULT_HTTP_TIMEOUT_MS),
   };
+}
+
+/**
+ * The runbook's own text in a command goes through the same quoting as alert data, so what no quoting
+ * carries to every login shell (src/execute/shell-quote.ts) is refused here, at load, with its line.
+ */
+function checkPortable(path: Path, source: string): void {
+  const bad = unportableChar(literalText(source));
+  if (bad === undefined) return;
+  const why = `${JSON.stringify(source)} contains ${bad.description}; ${PORTABLE_RULE}`;
+  throw new FieldError(path, new RemediatorError('E_CONFIG', why));
 }
 
 function durationOr(text: string | undefined, fallback: number): number {

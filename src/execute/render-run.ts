@@ -10,6 +10,7 @@ import type {
   Template,
   TemplateContext,
 } from '../types.ts';
+import { checkArgument } from './shell-quote.ts';
 import { templateContext } from './template.ts';
 
 /** Renders a runbook's target name for an alert (throws E_TEMPLATE when a label is missing). */
@@ -21,11 +22,17 @@ export function renderTarget(runbook: Runbook, alert: Alert): string {
 
 /**
  * Renders every step of a run before any of them runs: each parameter is checked against its pattern
- * first, so a hostile label value stops the run before anything touches the target.
+ * first, so a hostile label value stops the run before anything touches the target. Undo actions are
+ * rendered too (and dropped: they render again when they run), so a value only an undo uses is refused
+ * before the first step rather than after it.
  */
 export function renderSteps(runbook: Runbook, alert: Alert, target: string): RenderedAction[] {
   const context = runContext(runbook, alert, target);
-  return runbook.steps.map((step) => renderAction(step, context));
+  const actions = runbook.steps.map((step) => renderAction(step, context));
+  for (const step of runbook.steps) {
+    if (step.undo) renderAction({ ...step, name: `${step.name}.undo`, action: step.undo.action }, context);
+  }
+  return actions;
 }
 
 /** The full template context of a run, parameters included (checked against their patterns). */
@@ -66,7 +73,7 @@ export function renderAction(step: StepSpec, context: TemplateContext): Rendered
     const stdin = action.stdin === undefined ? undefined : renderStdin(action.stdin, context, step.name);
     return {
       kind: 'ssh',
-      argv: action.command.map((arg) => arg(context)),
+      argv: action.command.map((arg, i) => checkedArgument(step.name, arg(context), i)),
       ...(stdin === undefined ? {} : { stdin }),
       timeoutMs: action.timeoutMs,
     };
@@ -127,29 +134,63 @@ function urlEncoded(context: TemplateContext): TemplateContext {
 }
 
 /**
- * stdin often feeds line-based protocols (HAProxy's runtime API): a line break coming from alert data
- * would smuggle in a second command. The template is rendered again with every line break in the data
- * replaced by a space; if the two renderings differ in lines, a value it used held one.
+ * What alert data may not bring into stdin, which often feeds line protocols (HAProxy's runtime API):
+ * line breaks of every kind (C0 and C1 controls, NEL, U+2028, U+2029), NUL, `;` (HAProxy runs several
+ * commands on one line separated by it) and `\` (its escape character, which could merge or split the
+ * runbook's own commands). The runbook's own text may hold any of them.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it is there to find
+const STDIN_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029;\\]/;
+
+/**
+ * Renders stdin, refusing it when a value it uses holds a STDIN_UNSAFE character: each such value is
+ * swapped for a copy without those characters and the template rendered again; a different text means
+ * the template uses the value. Values it does not use (a multi-line description) do not matter.
  */
 function renderStdin(template: Template, context: TemplateContext, step: string): string {
   const rendered = template(context);
-  const flat = (labels: Labels): Labels =>
-    Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v.replace(/[\r\n]/g, ' ')]));
-  const skeleton = template({
-    ...context,
-    labels: flat(context.labels),
-    annotations: flat(context.annotations),
-    params: flat(context.params),
-    target: context.target.replace(/[\r\n]/g, ' '),
-  });
-  const lines = (text: string) => text.split(/\r\n|\r|\n/).length;
-  if (lines(rendered) !== lines(skeleton)) {
+  for (const [name, value, replaced] of dataValues(context)) {
+    const bad = STDIN_UNSAFE.exec(value);
+    if (bad === null) continue;
+    const clean = value.replace(new RegExp(STDIN_UNSAFE.source, 'g'), '_');
+    if (template(replaced(clean)) === rendered) continue;
+    const code = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const shown = /[;\\]/.test(bad[0]) ? `"${bad[0]}" (${code})` : code;
     throw new RemediatorError(
       'E_UNSAFE_ARG',
-      `step "${step}": stdin would get a line break from alert data; refused`,
+      `step "${step}": stdin would get ${shown} from ${name} at offset ` +
+        `${bad.index}; alert data in stdin may not hold control characters, line separators, ";" or ` +
+        '"\\", which a line protocol such as HAProxy\'s runtime API reads as a second command: give ' +
+        'the parameter a pattern that excludes them',
     );
   }
   return rendered;
+}
+
+/** Every value of a context that comes from the alert, named, with a way to swap it for another. */
+function dataValues(
+  context: TemplateContext,
+): [name: string, value: string, replaced: (v: string) => TemplateContext][] {
+  const out: [string, string, (v: string) => TemplateContext][] = [];
+  for (const root of ['labels', 'annotations', 'params', 'alert'] as const) {
+    for (const [key, value] of Object.entries(context[root])) {
+      if (typeof value !== 'string') continue;
+      out.push([`${root}.${key}`, value, (v) => ({ ...context, [root]: { ...context[root], [key]: v } })]);
+    }
+  }
+  out.push(['target', context.target, (v) => ({ ...context, target: v })]);
+  return out;
+}
+
+/** Refuses, before anything runs, an argument that no quoting carries to every login shell. */
+function checkedArgument(step: string, arg: string, index: number): string {
+  try {
+    checkArgument(arg, index);
+  } catch (err) {
+    if (!(err instanceof RemediatorError)) throw err;
+    throw new RemediatorError(err.code, `step "${step}": ${err.message}`);
+  }
+  return arg;
 }
 
 /** A rendered path must not climb out of where it points: no `.` or `..` segments, however written. */

@@ -1,5 +1,6 @@
 import type { ApprovalNotifier } from '../record/approval-notify.ts';
 import type { Metrics } from '../record/metrics.ts';
+import type { Redact } from '../record/redact.ts';
 import type { DeliveryResult, Escalation } from '../record/escalate.ts';
 import type { RunStore } from '../record/runs-store.ts';
 import type { PolicySettings, PolicyStores } from '../policy/types.ts';
@@ -29,6 +30,11 @@ export interface RunnerDeps {
    * throws otherwise. Absent: the primary's acknowledgement is enough.
    */
   readonly confirmReplicated?: () => Promise<void>;
+  /**
+   * Replaces configured secret values in what targets send back (step output and errors), before it
+   * is recorded or logged. @defaultValue no redaction (main.ts builds one from settings and inventory)
+   */
+  readonly redact?: Redact;
   /** Tells the approval webhooks a run waits for a human (absent: no webhook, only the API and console). */
   readonly approvals?: ApprovalNotifier;
 }

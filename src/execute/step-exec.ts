@@ -11,7 +11,27 @@ export function outcomeFields(result: StepResult) {
   };
 }
 
+/**
+ * Runs one action on its target. What the target sends back passes through deps.redact before anyone
+ * sees it: from here it goes to run records, escalations and logs.
+ */
 export async function execute(
+  deps: RunnerDeps,
+  action: RenderedAction,
+  target: Target,
+  signal?: AbortSignal,
+): Promise<StepResult> {
+  const result = await executeRaw(deps, action, target, signal);
+  const redact = deps.redact;
+  if (redact === undefined) return result;
+  return {
+    ...result,
+    output: redact(result.output),
+    ...(result.error === undefined ? {} : { error: redact(result.error) }),
+  };
+}
+
+async function executeRaw(
   deps: RunnerDeps,
   action: RenderedAction,
   target: Target,

@@ -134,6 +134,30 @@ function pathsIn(node: unknown, out: hbs.AST.PathExpression[] = []): hbs.AST.Pat
   return out;
 }
 
+/**
+ * The text a template writes as it stands, outside its `{{...}}` (inside `#if` blocks too), for checks
+ * at load of what the runbook's author wrote; a template that does not parse has none.
+ */
+export function literalText(source: string): string {
+  let ast: hbs.AST.Program;
+  try {
+    ast = hb.parse(source);
+  } catch {
+    return '';
+  }
+  const parts: string[] = [];
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const n = node as { type?: string; value?: unknown } & Record<string, unknown>;
+    if (n.type === 'ContentStatement' && typeof n.value === 'string') parts.push(n.value);
+    for (const [key, value] of Object.entries(n)) {
+      if (key !== 'loc' && typeof value === 'object') [value].flat().forEach(walk);
+    }
+  };
+  walk(ast);
+  return parts.join('');
+}
+
 function explainRenderError(source: string, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const missing = /^"([^"]+)" not defined/.exec(message);

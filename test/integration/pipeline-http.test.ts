@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
 import { startHttpTarget, type HttpTarget } from '../harness/http-target.ts';
 import { payload } from '../harness/payloads.ts';
+import { dumpRedis } from '../harness/redis-dump.ts';
 import { startTestService, type TestService } from '../harness/service.ts';
 
 const SECRET = `admin-${Math.random().toString(36).slice(2)}-secret`;
@@ -98,24 +98,9 @@ describe('webhook -> http step', () => {
   });
 
   it('never writes the inventory secret into Redis, run records or logs', async () => {
-    const redis = new Redis(svc.redis.url);
-    try {
-      const dump: string[] = [];
-      for (const key of await redis.keys('*')) {
-        const type = await redis.type(key);
-        if (type === 'string') dump.push((await redis.get(key)) ?? '');
-        if (type === 'hash') dump.push(JSON.stringify(await redis.hgetall(key)));
-        if (type === 'list') dump.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-        if (type === 'zset') dump.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
-        if (type === 'set') dump.push(JSON.stringify(await redis.smembers(key)));
-        if (type === 'stream') dump.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-      }
-      const all = dump.join('\n');
-      expect(all).toContain('ConnectionPoolExhausted'); // the scan did read the run records
-      expect(all).not.toContain(SECRET);
-    } finally {
-      redis.disconnect();
-    }
+    const all = await dumpRedis(svc.redis.url);
+    expect(all).toContain('ConnectionPoolExhausted'); // the scan did read the run records
+    expect(all).not.toContain(SECRET);
     const runs = await (await svc.get('/api/v1/runs')).text();
     expect(runs).toContain('resize-pool');
     expect(runs).not.toContain(SECRET);

@@ -78,6 +78,8 @@ targets:
       http: {
         baseUrl: 'http://10.0.0.1:8081',
         headers: { authorization: 'Bearer file-token', 'x-both': 'env-token/other' },
+        // What ${file:} and ${env:} resolved to, redacted from whatever a target sends back.
+        secrets: ['file-token', 'env-token', 'other'],
       },
     });
   });

@@ -107,6 +107,36 @@ describe('renderSteps: ssh', () => {
     ]);
   });
 
+  it('refuses, before any step, an argument no login shell quoting can carry, in a step or its undo', () => {
+    const rb = runbook(`params:
+  v: { from: '{{labels.v}}', pattern: '(?s).*' }
+  u: { from: '{{labels.u}}', pattern: '(?s).*' }
+steps:
+  - name: first
+    ssh: { command: [echo, ok] }
+  - name: second
+    ssh: { command: [echo, 'x{{params.v}}'] }
+  - name: third
+    ssh: { command: [echo, ok] }
+    undo: { ssh: { command: [echo, '{{params.u}}'] } }
+`);
+    const rule =
+      'an ssh command line carries printable ASCII, space and TAB only, because every login shell ' +
+      '(sh, bash, zsh, fish, csh, yash...) must read it the same way: strip it from the label or ' +
+      'annotation, or give the parameter a pattern that excludes it';
+    expect(errorOf(() => renderSteps(rb, alert({ v: 'a\nb', u: 'ok' }), 't'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: `step "second": argv[1] "xa\\nb" contains a control character, line feed (U+000A) at offset 2; ${rule}`,
+    });
+    expect(errorOf(() => renderSteps(rb, alert({ v: 'b', u: 'naïve' }), 't'))).toEqual({
+      code: 'E_UNSAFE_ARG',
+      message: `step "third.undo": argv[1] "naïve" contains a non-ASCII character, U+00EF at offset 2; ${rule}`,
+    });
+    expect(renderSteps(rb, alert({ v: "\\ ! ' $(id)", u: 'ok' }), 't')[1]).toMatchObject({
+      argv: ['echo', "x\\ ! ' $(id)"],
+    });
+  });
+
   const feed = runbook(`params:
   server: { from: '{{labels.server}}', pattern: '(?s).*' }
   backend: { from: '{{labels.backend}}', pattern: '(?s).*' }
@@ -128,16 +158,20 @@ steps:
     ]);
   });
 
+  const stdinRefusal = (what: string, from: string, offset: number) => ({
+    code: 'E_UNSAFE_ARG',
+    message:
+      `step "feed": stdin would get ${what} from ${from} at offset ${offset}; alert data in stdin may ` +
+      'not hold control characters, line separators, ";" or "\\", which a line protocol such as ' +
+      "HAProxy's runtime API reads as a second command: give the parameter a pattern that excludes them",
+  });
+
   it('refuses line breaks that alert data would bring into stdin, from labels, annotations, params or target', () => {
-    const refused = {
-      code: 'E_UNSAFE_ARG',
-      message: 'step "feed": stdin would get a line break from alert data; refused',
-    };
     expect(
       errorOf(() => renderSteps(feed, alert({ backend: 'web\nshutdown', server: 'a' }), 'lb-1')),
-    ).toEqual(refused);
+    ).toEqual(stdinRefusal('U+000A', 'params.backend', 3));
     expect(errorOf(() => renderSteps(feed, alert({ backend: 'web', server: 'a\r' }), 'lb-1'))).toEqual(
-      refused,
+      stdinRefusal('U+000D', 'params.server', 1),
     );
     const fromTwo = runbook(`params:
   server: { from: 'app-{{labels.n}}{{annotations.suffix}}', pattern: '(?s).*' }
@@ -146,17 +180,38 @@ steps:
     ssh: { command: [socat], stdin: "{{params.server}}" }
 `);
     expect(errorOf(() => renderSteps(fromTwo, alert({ n: '1' }, { suffix: '\nx' }), 'lb-1'))).toEqual(
-      refused,
+      stdinRefusal('U+000A', 'params.server', 5),
     );
     const annotation = runbook(`params:
   summary: { from: '{{annotations.summary}}', pattern: '(?s).*' }
 steps:
   - name: feed
-    ssh: { command: [socat], stdin: "note {{params.summary}}\\n" }
+    ssh: { command: [socat], stdin: "note {{params.summary}} {{target}}\\n" }
 `);
     expect(
       errorOf(() => renderSteps(annotation, alert({}, { summary: 'hi\nset server evil' }), 'lb-1')),
-    ).toEqual(refused);
+    ).toEqual(stdinRefusal('U+000A', 'params.summary', 2));
+    expect(errorOf(() => renderSteps(annotation, alert({}, { summary: 'hi' }), 'lb;1'))).toEqual(
+      stdinRefusal('";" (U+003B)', 'target', 2),
+    );
+  });
+
+  it.each([
+    ['x; disable server web/app-2', '";" (U+003B)', 1],
+    ['x\\;y', '"\\" (U+005C)', 1],
+    ['a\0b', 'U+0000', 1],
+    ['a\tb', 'U+0009', 1],
+    ['a\vb', 'U+000B', 1],
+    ['a\fb', 'U+000C', 1],
+    ['a\x7f', 'U+007F', 1],
+    ['a\u0085b', 'U+0085', 1],
+    ['a\u009bb', 'U+009B', 1],
+    ['a\u2028b', 'U+2028', 1],
+    ['a\u2029b', 'U+2029', 1],
+  ])('refuses %j in a parameter rendered into stdin, before anything runs', (server, what, offset) => {
+    expect(errorOf(() => renderSteps(feed, alert({ backend: 'web', server }), 'lb-1'))).toEqual(
+      stdinRefusal(what, 'params.server', offset),
+    );
   });
 
   it("lets stdin through when line breaks are the template's own or in data it does not use", () => {

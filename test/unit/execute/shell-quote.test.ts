@@ -4,8 +4,10 @@ import { joinArgv, shellQuote } from '../../../src/execute/shell-quote.ts';
 
 /**
  * Splits a command line the way a POSIX shell does for the only forms joinArgv writes (bare words,
- * single quotes, `\'`), and fails on anything a shell would expand, so a passing test means the remote
- * shell sees exactly the original arguments.
+ * single quotes, and `\'`, `\\`, `\!` outside them), and fails on anything a shell would expand or
+ * that fish or csh would read differently (a backslash or `!` inside single quotes), so a passing test
+ * means every login shell sees exactly the original arguments. The real shells are in
+ * test/integration/trust-login-shells.test.ts.
  */
 function posixSplit(line: string): string[] {
   const words: string[] = [];
@@ -18,10 +20,12 @@ function posixSplit(line: string): string[] {
     } else if (c === "'") {
       const end = line.indexOf("'", i + 1);
       if (end === -1) throw new Error(`unterminated quote in ${line}`);
-      word = (word ?? '') + line.slice(i + 1, end);
+      const quoted = line.slice(i + 1, end);
+      if (/[\\!]/.test(quoted)) throw new Error(`fish or csh would read ${quoted} differently`);
+      word = (word ?? '') + quoted;
       i = end;
-    } else if (c === '\\' && line[i + 1] === "'") {
-      word = (word ?? '') + "'";
+    } else if (c === '\\' && /['\\!]/.test(line[i + 1] ?? '')) {
+      word = (word ?? '') + line[i + 1];
       i++;
     } else if (/[A-Za-z0-9_./:=@%+,-]/.test(c)) {
       word = (word ?? '') + c;
@@ -59,12 +63,16 @@ describe('shellQuote', () => {
     ['', "''"],
     ['two words', "'two words'"],
     ["it's", "'it'\\''s'"],
-    ["'", "''\\'''"],
+    ["'", "\\'"],
+    // fish reads \\ and \' inside single quotes as escapes; csh expands ! there.
+    ['\\', '\\\\'],
+    ["x\\'", "'x'\\\\\\'"],
+    ['a!b', "'a'\\!'b'"],
+    ['!!', '\\!\\!'],
     ['$(id)', "'$(id)'"],
     ['`id`', "'`id`'"],
     ['x; touch /tmp/pwned', "'x; touch /tmp/pwned'"],
     ['"', `'"'`],
-    ['\\', "'\\'"],
     ['*', "'*'"],
     ['~root', "'~root'"],
     // zsh expands a leading = to a command path and old fish a leading % to a pid.
@@ -96,6 +104,10 @@ describe('joinArgv', () => {
       '',
       '$HOME ${IFS} !! && || | > < & ( ) { } [ ] # ?',
       "\\'",
+      '\\',
+      'x\\',
+      '!!',
+      'a!b\\c',
       'tab\there',
       '-n',
     ];
@@ -115,6 +127,7 @@ describe('joinArgv', () => {
     ['ab\x1b[31m', 'escape (U+001B) at offset 2'],
     ['\x07', 'U+0007 at offset 0'],
     ['\x1f', 'U+001F at offset 0'],
+    ['\x7f', 'DEL (U+007F) at offset 0'],
   ])('refuses %j and names the argument and the character', (bad, described) => {
     const err = refusal(['echo', 'fine', bad]);
     expect(err.code).toBe('E_UNSAFE_ARG');
@@ -128,7 +141,20 @@ describe('joinArgv', () => {
     expect(err.message).toContain(`argv[0] "${'a'.repeat(60)}…"`);
   });
 
-  it('accepts TAB, DEL and non-ASCII text', () => {
-    expect(joinArgv(['echo', 'a\tb', 'x\x7fy', 'ü 🙂'])).toBe("echo 'a\tb' 'x\x7fy' 'ü 🙂'");
+  it('accepts TAB', () => {
+    expect(joinArgv(['echo', 'a\tb'])).toBe("echo 'a\tb'");
+  });
+
+  it.each([
+    ['vét', 'U+00E9 at offset 1'],
+    ['\u0085', 'U+0085 at offset 0'],
+    ['a\u2028', 'U+2028 at offset 1'],
+    ['ok 🙂', 'U+1F642 at offset 3'],
+  ])('refuses the non-ASCII %j (yash in the C locale would drop the command)', (bad, described) => {
+    const err = refusal(['echo', bad]);
+    expect(err.code).toBe('E_UNSAFE_ARG');
+    expect(err.message).toContain(
+      `argv[1] ${JSON.stringify(bad)} contains a non-ASCII character, ${described}`,
+    );
   });
 });
