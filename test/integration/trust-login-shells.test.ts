@@ -152,9 +152,11 @@ name: dump
 match: ['alertname = "Dump"']
 target: host
 policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
+params:
+  payload: { from: '{{labels.payload}}', pattern: '(?s).*' }
 steps:
   - name: dump
-    ssh: { command: ["${dump}", "{{labels.payload}}", end] }
+    ssh: { command: ["${dump}", "{{params.payload}}", end] }
 `,
         },
         inventory: `targets:\n  host: { ssh: ${ssh} }\n`,

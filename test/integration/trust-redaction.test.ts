@@ -28,9 +28,11 @@ name: echo
 match: ['alertname = "Echo"']
 target: api
 policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }
+params:
+  status: { from: '{{labels.status}}', pattern: '[0-9]{3}' }
 steps:
   - name: call
-    http: { method: POST, path: '/{{labels.status}}', expect: 200, timeout: 2s }
+    http: { method: POST, path: '/{{params.status}}', expect: 200, timeout: 2s }
 `;
 
 beforeAll(async () => {
