@@ -25,7 +25,9 @@ import { approvalRoutes } from './http/approvals.ts';
 import { approvalLinkRoutes } from './http/approval-links.ts';
 import { slackActionRoutes } from './http/slack-actions.ts';
 import { consoleRoutes } from './http/ui/console.ts';
+import { refuseCrossSiteWrites } from './http/cross-site.ts';
 import type { ApprovalService } from './policy/approval-types.ts';
+import type { AuthStores } from './stores/auth-stores.ts';
 
 export interface AppDeps {
   readonly settings: {
@@ -50,6 +52,8 @@ export interface AppDeps {
   readonly pingRedis: () => Promise<boolean>;
   readonly queueCounts: () => Promise<Partial<Record<QueueState, number>>>;
   readonly stores: PolicyStores;
+  /** Used Slack callbacks, console sessions and failed logins (Redis, shared by every process). */
+  readonly authStores: AuthStores;
   /** How long a healed target stays `stabilizing`. */
   readonly stabilizeMs: number;
   /**
@@ -107,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .code(status)
       .send({ error: status >= 500 ? 'internal' : 'bad_request', code: error.code, message });
   });
+  refuseCrossSiteWrites(app, deps.settings.publicUrl);
   // Before the routes: it collects them as they are added.
   await registerDocs(app);
   await app.register(healthRoutes, deps);

@@ -33,6 +33,7 @@ import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
 import { pollUntil } from './redis/probe.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
 import { claimDataDir } from './config/data-dir.ts';
+import { createAuthStores } from './stores/auth-stores.ts';
 
 export type Mode = 'serve' | 'worker';
 
@@ -122,6 +123,7 @@ export async function startService(
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
     now: () => new Date(),
     stores,
+    authStores: createAuthStores(storeRedis, prefix),
     stabilizeMs: settings.stabilizeMs,
     // The webhook writes runs on storeRedis and their jobs on redis: both must reach the replicas.
     ...(settings.redisMinReplicas > 0

@@ -19,7 +19,11 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
   if (!request || request.state !== 'pending') return { kind: 'done' };
   const now = deps.now().getTime();
   const expiresAt = Date.parse(request.expiresAt);
-  const base = { via: 'expiry' as const, requestedAt: request.requestedAt };
+  const base = {
+    via: 'expiry' as const,
+    requestedAt: request.requestedAt,
+    ...(request.id !== undefined ? { requestId: request.id } : {}),
+  };
   let answer: Answer | undefined;
   if (await isResolved(deps, run)) {
     answer = { ...base, state: 'cancelled', by: 'remediator', comment: 'the alert resolved first' };

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemediatorError } from '../../errors.ts';
 import type { ConsoleContext } from './console-context.ts';
-import { csrfValid, originAllowed, type PostSource } from './csrf.ts';
+import { postSource } from '../cross-site.ts';
+import { csrfValid, originAllowed } from './csrf.ts';
 import { newSession } from './session.ts';
 import { DEFAULT_OPERATOR, readVisitor, type Visitor } from './visitor.ts';
 
@@ -107,11 +108,6 @@ export function installGuard(app: FastifyInstance, ctx: ConsoleContext): void {
       { title: 'Error', status, error: message },
     );
   });
-}
-
-function postSource(headers: FastifyRequest['headers']): PostSource {
-  const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
-  return { origin: one(headers.origin), fetchSite: one(headers['sec-fetch-site']), host: one(headers.host) };
 }
 
 /** A visitor without a valid cookie: a short visit session (for the login form), or a login when open. */
