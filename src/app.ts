@@ -34,6 +34,11 @@ export interface AppDeps {
     readonly bodyLimit: number;
     readonly webhookAuth: Credentials;
     readonly operatorToken?: string;
+    /**
+     * GET and HEAD on /api/v1 pass without the operator token (only when main.ts generated the
+     * token because none was configured); writes always need it. @defaultValue false
+     */
+    readonly openReads?: boolean;
     /** Enables Slack's interactive buttons (POST /hooks/slack/actions). */
     readonly slackSigningSecret?: string;
     /** How people reach this service (REMEDIATOR_PUBLIC_URL); https here makes console cookies Secure. */

@@ -67,17 +67,22 @@ export function credentialGate(creds: Credentials, kind: AuthKind, deps: GateDep
   };
 }
 
-/** The operator token's gate on /api/v1 (runs, events, pauses, approvals). */
+/** The operator token's gate on /api/v1 (runs, events, pauses, approvals); reads pass when `openReads`. */
 export function operatorGate(deps: {
-  readonly settings: { readonly operatorToken?: string };
+  readonly settings: { readonly operatorToken?: string; readonly openReads?: boolean };
   readonly authStores: { readonly logins: LoginThrottle };
   readonly metrics: GateDeps['metrics'];
 }) {
   const token = deps.settings.operatorToken;
-  return credentialGate(
+  const gate = credentialGate(
     token === undefined ? {} : { token },
     'api',
     { logins: deps.authStores.logins, metrics: deps.metrics },
-    'send the operator token as a Bearer token',
+    'send the operator token as a Bearer token (REMEDIATOR_OPERATOR_TOKEN, or the file the start-up log names)',
   );
+  if (!deps.settings.openReads) return gate;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    return gate(request, reply);
+  };
 }

@@ -172,7 +172,8 @@ async function remediate(runbook: string, alertname: string): Promise<string> {
   const run = await svc.waitForRun(id);
   if (run.status !== 'awaiting_approval') return run.status;
   const requestId = run.approvals?.at(-1)?.id;
-  expect((await svc.post(`/api/v1/runs/${id}/approve`, { by: 'test', requestId })).status).toBe(200);
+  const auth = { authorization: `Bearer ${svc.operatorToken}` };
+  expect((await svc.post(`/api/v1/runs/${id}/approve`, { by: 'test', requestId }, auth)).status).toBe(200);
   return (await svc.waitForRun(id)).status;
 }
 
