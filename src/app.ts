@@ -39,6 +39,10 @@ export interface AppDeps {
      * token because none was configured); writes always need it. @defaultValue false
      */
     readonly openReads?: boolean;
+    /** REMEDIATOR_METRICS_TOKEN: /metrics needs it as a Bearer token; unset = open. */
+    readonly metricsToken?: string;
+    /** /docs needs the operator token. @defaultValue false */
+    readonly protectDocs?: boolean;
     /** Enables Slack's interactive buttons (POST /hooks/slack/actions). */
     readonly slackSigningSecret?: string;
     /** How people reach this service (REMEDIATOR_PUBLIC_URL); https here makes console cookies Secure. */
@@ -118,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   refuseCrossSiteWrites(app, deps.settings.publicUrl);
   // Before the routes: it collects them as they are added.
-  await registerDocs(app);
+  await registerDocs(app, deps);
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, deps);
   if (deps.webhook) await app.register(webhookRoutes, deps);

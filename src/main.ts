@@ -109,6 +109,8 @@ export async function startService(
       operatorToken: operator.token,
       // A generated token guards writes; reads stay open as before (curl, dashboards, the demo).
       ...(settings.operatorToken === undefined ? { openReads: true } : {}),
+      ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
+      protectDocs: settings.protectDocs,
       ...(settings.slackSigningSecret ? { slackSigningSecret: settings.slackSigningSecret } : {}),
       ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
     },

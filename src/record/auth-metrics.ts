@@ -4,8 +4,8 @@ import { Counter, type Registry } from 'prom-client';
  * Where a credential was checked: the operator API (`/api/v1`), the Alertmanager webhook, the console
  * (its login form, or Basic/Bearer on its pages), a Slack callback (a replayed one).
  */
-export type AuthKind = 'api' | 'webhook' | 'console' | 'slack';
-const KINDS: AuthKind[] = ['api', 'webhook', 'console', 'slack'];
+export type AuthKind = 'api' | 'webhook' | 'console' | 'slack' | 'metrics';
+const KINDS: AuthKind[] = ['api', 'webhook', 'console', 'slack', 'metrics'];
 
 /** Failed logins and the throttling they cause; part of createMetrics (one factory, one registry). */
 export function createAuthMetrics(registry: Registry) {

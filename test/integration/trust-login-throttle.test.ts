@@ -9,6 +9,7 @@ import { startTestService, type TestService } from '../harness/service.ts';
 
 const TOKEN = 'throttle-operator-token';
 const WEBHOOK_TOKEN = 'throttle-webhook-token';
+const METRICS_TOKEN = 'throttle-metrics-token';
 let svc: TestService;
 let redis: Redis;
 
@@ -18,7 +19,12 @@ beforeAll(async () => {
       'noop.yaml': `name: noop\nmatch: ['alertname = "X"']\ntarget: t\nsteps:\n  - name: s\n    http: { path: /x }\n`,
     },
     inventory: `targets:\n  t: { http: { baseUrl: "http://127.0.0.1:9" } }\n`,
-    env: { REMEDIATOR_OPERATOR_TOKEN: TOKEN, REMEDIATOR_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
+    env: {
+      REMEDIATOR_OPERATOR_TOKEN: TOKEN,
+      REMEDIATOR_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+      REMEDIATOR_METRICS_TOKEN: METRICS_TOKEN,
+      REMEDIATOR_PROTECT_DOCS: 'true',
+    },
   });
   redis = new Redis(svc.redis.url);
 });
@@ -34,7 +40,10 @@ beforeEach(async () => {
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function metric(name: string, kind: string): Promise<number> {
-  const text = await (await svc.get('/metrics')).text();
+  // Prometheus scrapes from another address: lift this address's block for the scrape.
+  const blocked = await redis.keys('remediator:auth:blocked:*');
+  if (blocked.length > 0) await redis.del(...blocked);
+  const text = await (await svc.get('/metrics', bearer(METRICS_TOKEN))).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name}{kind="${kind}"}`));
   return Number(line?.split(' ')[1] ?? NaN);
 }
@@ -92,6 +101,19 @@ describe('failed logins are throttled per client address', () => {
     const basic = `Basic ${Buffer.from(`eve:${TOKEN}`).toString('base64')}`;
     expect((await client.get('/ui/runs', { authorization: basic })).status).toBe(429);
     expect(await metric('remediator_auth_failures_total', 'console')).toBeGreaterThanOrEqual(11);
+  });
+});
+
+describe('/metrics and /docs can require a token', () => {
+  it('takes only the metrics token on /metrics and only the operator token on /docs', async () => {
+    expect((await svc.get('/metrics', {})).status).toBe(401);
+    expect((await svc.get('/metrics', bearer(TOKEN))).status).toBe(401);
+    expect((await svc.get('/metrics', bearer(METRICS_TOKEN))).status).toBe(200);
+    for (const path of ['/docs', '/docs/json']) {
+      expect((await svc.get(path, {})).status, path).toBe(401);
+      expect((await svc.get(path, bearer(METRICS_TOKEN))).status, path).toBe(401);
+    }
+    expect((await svc.get('/docs/json', bearer(TOKEN))).status).toBe(200);
   });
 });
 
