@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthKind } from '../record/auth-metrics.ts';
 import type { Metrics } from '../record/metrics.ts';
@@ -69,7 +70,11 @@ export function credentialGate(creds: Credentials, kind: AuthKind, deps: GateDep
 
 /** The operator token's gate on /api/v1 (runs, events, pauses, approvals); reads pass when `openReads`. */
 export function operatorGate(deps: {
-  readonly settings: { readonly operatorToken?: string; readonly openReads?: boolean };
+  readonly settings: {
+    readonly operatorToken?: string;
+    readonly openReads?: boolean;
+    readonly publicUrl?: string;
+  };
   readonly authStores: { readonly logins: LoginThrottle };
   readonly metrics: GateDeps['metrics'];
 }) {
@@ -81,8 +86,21 @@ export function operatorGate(deps: {
     'send the operator token as a Bearer token (REMEDIATOR_OPERATOR_TOKEN, or the file the start-up log names)',
   );
   if (!deps.settings.openReads) return gate;
+  const publicHost = deps.settings.publicUrl ? new URL(deps.settings.publicUrl).hostname : undefined;
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method === 'GET' || request.method === 'HEAD') return;
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (read && notRebindable(request.hostname, publicHost)) return;
     return gate(request, reply);
   };
+}
+
+/**
+ * Open reads only under a name no other site can point at us: an IP literal, `localhost`, or the
+ * public URL's host. DNS rebinding needs a DNS name the attacker controls (`evil.example` resolving
+ * to 127.0.0.1), so a page there reading our runs through the operator's browser needs the token.
+ */
+export function notRebindable(hostname: string, publicHost: string | undefined): boolean {
+  const name = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (name === 'localhost' || name === publicHost?.toLowerCase()) return true;
+  return isIP(name) !== 0;
 }

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,27 @@ describe('without a configured operator token', () => {
     expect((await svc.post('/hooks/alertmanager', alert, EVIL)).status).toBe(403);
     expect((await svc.post('/ui/login', 'token=x', EVIL)).status).toBe(403);
     expect(((await (await svc.get('/api/v1/pauses')).json()) as { pauses: unknown[] }).pauses).toEqual([]);
+  });
+
+  it('keeps reads open only under names no other site can rebind (IP literals, localhost)', async () => {
+    const port = Number(new URL(svc.url).port);
+    const get = (host: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port, path: '/api/v1/runs', headers: { host, ...headers } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get(`127.0.0.1:${port}`)).toBe(200);
+    expect(await get(`localhost:${port}`)).toBe(200);
+    // evil.example resolved to 127.0.0.1 by its owner: the page there is "same-origin" with us.
+    expect(await get(`evil.example:${port}`)).toBe(401);
+    expect(await get(`evil.example:${port}`, { authorization: `Bearer ${svc.operatorToken}` })).toBe(200);
   });
 
   it('answers an odd Origin on the approval link page with a 4xx, never a 500', async () => {
