@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
 import type { RunRecord } from '../../src/types.ts';
@@ -190,4 +191,27 @@ describe('an approval answer counts for one request, once', () => {
     expect(again.text).toContain('The run asked again since this page was shown');
     await stillAsking(a.id, a.kase);
   });
+
+  it('gives a request recorded before requests had ids one on its next wake, so it can be answered', async () => {
+    const a = await fire();
+    await asking(a.id, 1);
+    const redis = new Redis(svc.redis.url);
+    try {
+      const doc = JSON.parse((await redis.hget(`remediator:run:${a.id}`, 'doc'))!) as RunRecord;
+      delete doc.approvals![0]!.id;
+      await redis.hset(`remediator:run:${a.id}`, 'doc', JSON.stringify(doc));
+    } finally {
+      redis.disconnect();
+    }
+    const deadline = Date.now() + 25_000;
+    let id: string | undefined;
+    while (id === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      id = ((await (await svc.get(`/api/v1/runs/${a.id}`)).json()) as RunRecord).approvals?.[0]?.id;
+    }
+    expect(id).toMatch(/^[\w-]{16}$/);
+    const answered = await svc.post(`/api/v1/runs/${a.id}/approve`, { requestId: id, by: 'upgrade' }, auth);
+    expect(answered.status).toBe(200);
+    await asking(a.id, 2);
+  }, 40_000);
 });
