@@ -32,7 +32,10 @@ export interface Settings {
   readonly webhookToken?: string;
   /** REMEDIATOR_WEBHOOK_USERNAME / REMEDIATOR_WEBHOOK_PASSWORD(_FILE): basic auth instead of (or besides) a token. */
   readonly webhookBasic?: { readonly username: string; readonly password: string };
-  /** REMEDIATOR_OPERATOR_TOKEN(_FILE): bearer token for /api/v1; unset = the API is open. */
+  /**
+   * REMEDIATOR_OPERATOR_TOKEN(_FILE): bearer token for /api/v1 and the console; unset = main.ts generates
+   * one in `<dataDir>/operator-token` (writes need it, GET /api/v1 stays open: config/operator-token.ts).
+   */
   readonly operatorToken?: string;
   /** REMEDIATOR_METRICS_TOKEN(_FILE): bearer token Prometheus must send for /metrics; unset = /metrics is open. */
   readonly metricsToken?: string;
