@@ -25,13 +25,24 @@ import { approvalRoutes } from './http/approvals.ts';
 import { approvalLinkRoutes } from './http/approval-links.ts';
 import { slackActionRoutes } from './http/slack-actions.ts';
 import { consoleRoutes } from './http/ui/console.ts';
+import { refuseCrossSiteWrites } from './http/cross-site.ts';
 import type { ApprovalService } from './policy/approval-types.ts';
+import type { AuthStores } from './stores/auth-stores.ts';
 
 export interface AppDeps {
   readonly settings: {
     readonly bodyLimit: number;
     readonly webhookAuth: Credentials;
     readonly operatorToken?: string;
+    /**
+     * GET and HEAD on /api/v1 pass without the operator token (only when main.ts generated the
+     * token because none was configured); writes always need it. @defaultValue false
+     */
+    readonly openReads?: boolean;
+    /** REMEDIATOR_METRICS_TOKEN: /metrics needs it as a Bearer token; unset = open. */
+    readonly metricsToken?: string;
+    /** /docs needs the operator token. @defaultValue false */
+    readonly protectDocs?: boolean;
     /** Enables Slack's interactive buttons (POST /hooks/slack/actions). */
     readonly slackSigningSecret?: string;
     /** How people reach this service (REMEDIATOR_PUBLIC_URL); https here makes console cookies Secure. */
@@ -50,6 +61,8 @@ export interface AppDeps {
   readonly pingRedis: () => Promise<boolean>;
   readonly queueCounts: () => Promise<Partial<Record<QueueState, number>>>;
   readonly stores: PolicyStores;
+  /** Used Slack callbacks, console sessions and failed logins (Redis, shared by every process). */
+  readonly authStores: AuthStores;
   /** How long a healed target stays `stabilizing`. */
   readonly stabilizeMs: number;
   /**
@@ -107,8 +120,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .code(status)
       .send({ error: status >= 500 ? 'internal' : 'bad_request', code: error.code, message });
   });
+  refuseCrossSiteWrites(app, deps.settings.publicUrl);
   // Before the routes: it collects them as they are added.
-  await registerDocs(app);
+  await registerDocs(app, deps);
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, deps);
   if (deps.webhook) await app.register(webhookRoutes, deps);

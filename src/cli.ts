@@ -21,7 +21,8 @@ commands:
            [--until ISO] [--by NAME] [--url URL]
   pauses [--json]            list pauses
   unpause <id>               expire a pause now
-  approve <run-id> [--comment C]   approve a run waiting for approval
+  approve <run-id> [--comment C]   approve a run's latest approval request (printed)
+           [--request ID]          ... or exactly this request (refused if the run asked again since)
   deny <run-id> --reason R         deny it (the run ends skipped: approval_denied)
 
 Settings come from environment variables; see README.md.`;

@@ -34,6 +34,8 @@ import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
 import { pollUntil } from './redis/probe.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
 import { claimDataDir } from './config/data-dir.ts';
+import { createAuthStores } from './stores/auth-stores.ts';
+import { operatorToken } from './config/operator-token.ts';
 
 export type Mode = 'serve' | 'worker';
 
@@ -96,6 +98,7 @@ export async function startService(
     now: () => new Date(),
     wake: (runId) => wakeRun(queue, runId, log),
   });
+  const operator = operatorToken(settings.operatorToken, settings.dataDir);
   const webhookAuth = {
     ...(settings.webhookToken ? { token: settings.webhookToken } : {}),
     ...(settings.webhookBasic ? { basic: settings.webhookBasic } : {}),
@@ -104,7 +107,11 @@ export async function startService(
     settings: {
       bodyLimit: settings.bodyLimit,
       webhookAuth,
-      ...(settings.operatorToken ? { operatorToken: settings.operatorToken } : {}),
+      operatorToken: operator.token,
+      // A generated token guards writes; reads stay open as before (curl, dashboards, the demo).
+      ...(settings.operatorToken === undefined ? { openReads: true } : {}),
+      ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
+      protectDocs: settings.protectDocs,
       ...(settings.slackSigningSecret ? { slackSigningSecret: settings.slackSigningSecret } : {}),
       ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
     },
@@ -123,6 +130,7 @@ export async function startService(
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
     now: () => new Date(),
     stores,
+    authStores: createAuthStores(storeRedis, prefix),
     stabilizeMs: settings.stabilizeMs,
     // The webhook writes runs on storeRedis and their jobs on redis: both must reach the replicas.
     ...(settings.redisMinReplicas > 0
@@ -173,6 +181,16 @@ export async function startService(
       '!!! NO WEBHOOK AUTHENTICATION: anyone who can reach this port can trigger runbooks. Set REMEDIATOR_WEBHOOK_TOKEN(_FILE) or REMEDIATOR_WEBHOOK_USERNAME/PASSWORD(_FILE).',
     );
   }
+  if (operator.unwritable)
+    log.warn(
+      { security: 'operator-token', error: operator.unwritable },
+      '!!! NO OPERATOR TOKEN SET and none could be written to the data directory: every write (approve, deny, pause; the console) is refused until you set REMEDIATOR_OPERATOR_TOKEN(_FILE).',
+    );
+  if (operator.generatedFile)
+    log.warn(
+      { security: 'operator-token', file: operator.generatedFile },
+      `!!! NO OPERATOR TOKEN SET: generated one in ${operator.generatedFile} (mode 0600). Every write (approve, deny, pause; the console) needs it; GET /api/v1/* is OPEN to anyone who can reach this port. Set REMEDIATOR_OPERATOR_TOKEN(_FILE) to close reads too.`,
+    );
   const address = await app.listen({ host: settings.host, port: settings.port });
   if (!settings.publicUrl) baseUrl = address;
   // Work is taken only once the HTTP side is up: a failed listen must not leave runs cut off mid-step.

@@ -1,3 +1,4 @@
+import { readGeneratedToken } from '../config/operator-token.ts';
 import type { Settings } from '../config/settings.ts';
 
 export type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -9,15 +10,16 @@ export interface ApiAnswer {
 
 /**
  * Calls the running service's API, like amtool does Alertmanager's: the URL defaults to the service
- * this configuration starts; the operator token comes from REMEDIATOR_OPERATOR_TOKEN(_FILE).
+ * this configuration starts; the operator token comes from REMEDIATOR_OPERATOR_TOKEN(_FILE), else from
+ * the file the service generated under the data directory.
  */
 export function apiClient(settings: Settings, url: string | undefined) {
   const base = (
     url ?? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${settings.port}`
   ).replace(/\/+$/, '');
-  const auth: Record<string, string> = settings.operatorToken
-    ? { authorization: `Bearer ${settings.operatorToken}` }
-    : {};
+  // Else the token the service generated in the data directory (same settings, same directory).
+  const token = settings.operatorToken ?? readGeneratedToken(settings.dataDir);
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
     const init =
       body === undefined

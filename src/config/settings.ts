@@ -32,8 +32,15 @@ export interface Settings {
   readonly webhookToken?: string;
   /** REMEDIATOR_WEBHOOK_USERNAME / REMEDIATOR_WEBHOOK_PASSWORD(_FILE): basic auth instead of (or besides) a token. */
   readonly webhookBasic?: { readonly username: string; readonly password: string };
-  /** REMEDIATOR_OPERATOR_TOKEN(_FILE): bearer token for /api/v1; unset = the API is open. */
+  /**
+   * REMEDIATOR_OPERATOR_TOKEN(_FILE): bearer token for /api/v1 and the console; unset = main.ts generates
+   * one in `<dataDir>/operator-token` (writes need it, GET /api/v1 stays open: config/operator-token.ts).
+   */
   readonly operatorToken?: string;
+  /** REMEDIATOR_METRICS_TOKEN(_FILE): bearer token Prometheus must send for /metrics; unset = /metrics is open. */
+  readonly metricsToken?: string;
+  /** REMEDIATOR_PROTECT_DOCS: /docs (the OpenAPI UI and JSON) needs the operator token @defaultValue false */
+  readonly protectDocs: boolean;
   /** REMEDIATOR_BODY_LIMIT: largest webhook body in bytes @defaultValue 8388608 (8 MiB) */
   readonly bodyLimit: number;
   /** REMEDIATOR_CONCURRENCY: runs one process executes at once @defaultValue 4 */
@@ -87,6 +94,9 @@ const KNOWN = new Set([
   'REMEDIATOR_WEBHOOK_PASSWORD_FILE',
   'REMEDIATOR_OPERATOR_TOKEN',
   'REMEDIATOR_OPERATOR_TOKEN_FILE',
+  'REMEDIATOR_METRICS_TOKEN',
+  'REMEDIATOR_METRICS_TOKEN_FILE',
+  'REMEDIATOR_PROTECT_DOCS',
   'REMEDIATOR_BODY_LIMIT',
   'REMEDIATOR_CONCURRENCY',
   'REMEDIATOR_SHUTDOWN_GRACE',
@@ -176,6 +186,8 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     ...optional('webhookToken', secret('REMEDIATOR_WEBHOOK_TOKEN')),
     ...(username !== undefined && password !== undefined ? { webhookBasic: { username, password } } : {}),
     ...optional('operatorToken', secret('REMEDIATOR_OPERATOR_TOKEN')),
+    ...optional('metricsToken', secret('REMEDIATOR_METRICS_TOKEN')),
+    protectDocs: flag('REMEDIATOR_PROTECT_DOCS'),
     bodyLimit: int('REMEDIATOR_BODY_LIMIT', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     concurrency: int('REMEDIATOR_CONCURRENCY', 4, 1, 256),
     shutdownGraceMs: shutdownGraceMs ?? 30_000,

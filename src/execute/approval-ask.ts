@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hashSteps } from '../policy/approval-link.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { ApprovalSpec, Runbook, RunRecord } from '../types.ts';
@@ -44,6 +45,8 @@ export async function askApproval(
   }
   const now = deps.now().getTime();
   const request: ApprovalRecord = {
+    // Unguessable and never reused: answers name it, so one answer counts for this request only.
+    id: randomBytes(12).toString('base64url'),
     state: 'pending',
     scope: ask.scope,
     step: ask.step,
@@ -73,7 +76,7 @@ export async function askApproval(
     // Only onto this very request, still pending: an answer may have come in already.
     await deps.store.update(run.id, (r) => {
       const last = r.approvals?.at(-1);
-      if (!last || last.requestedAt !== request.requestedAt) return undefined;
+      if (!last || last.id !== request.id) return undefined;
       return { ...r, approvals: [...r.approvals!.slice(0, -1), { ...last, notified }] };
     });
   }

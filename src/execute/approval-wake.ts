@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { admissionRequest, attemptOwner, nextPoll } from '../policy/admission-stage.ts';
 import { recordAnswer, type Answer } from '../policy/approval-answer.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
@@ -18,8 +19,13 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
   const request = run.approvals?.at(-1);
   if (!request || request.state !== 'pending') return { kind: 'done' };
   const now = deps.now().getTime();
+  if (request.id === undefined) await nameLegacyRequest(deps, run.id, request);
   const expiresAt = Date.parse(request.expiresAt);
-  const base = { via: 'expiry' as const, requestedAt: request.requestedAt };
+  const base = {
+    via: 'expiry' as const,
+    requestedAt: request.requestedAt,
+    ...(request.id !== undefined ? { requestId: request.id } : {}),
+  };
   let answer: Answer | undefined;
   if (await isResolved(deps, run)) {
     answer = { ...base, state: 'cancelled', by: 'remediator', comment: 'the alert resolved first' };
@@ -52,6 +58,19 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
   }
   // Answered now (or by someone else meanwhile): process the run again at once.
   return { kind: 'wait', retryAt: now };
+}
+
+/**
+ * A request recorded before requests had ids cannot be answered (every answer names one): it gets
+ * an id on its next wake (within APPROVAL_POLL_MS), so the console and the API can answer it.
+ */
+async function nameLegacyRequest(deps: RunnerDeps, runId: string, request: ApprovalRecord): Promise<void> {
+  const id = randomBytes(12).toString('base64url');
+  await deps.store.update(runId, (r) => {
+    const last = r.approvals?.at(-1);
+    if (!last || last.id !== undefined || last.requestedAt !== request.requestedAt) return undefined;
+    return { ...r, approvals: [...r.approvals!.slice(0, -1), { ...last, id }] };
+  });
 }
 
 const ENDINGS = {

@@ -7,7 +7,9 @@ import type { ApprovalRecord } from '../policy/approval-types.ts';
 import { approverSteps } from '../record/approval-notify.ts';
 import type { RunRecord } from '../types.ts';
 import { withRedis } from './redis-guard.ts';
+import { checksOwnOrigin, postSource } from './cross-site.ts';
 import { formFields } from './form-body.ts';
+import { originAllowed } from './ui/csrf.ts';
 
 const page = Handlebars.compile(readFileSync(new URL('./pages/approval-link.hbs', import.meta.url), 'utf8'), {
   strict: false,
@@ -25,6 +27,11 @@ const LINK_STATUS: Record<Exclude<LinkCheck, { ok: true }>['code'], number> = {
   E_LINK_MALFORMED: 400,
   E_LINK_SIGNATURE: 403,
   E_LINK_EXPIRED: 410,
+};
+
+const REFUSED_TITLE: Partial<Record<string, string>> = {
+  E_EXPIRED: 'Too late',
+  E_SUPERSEDED: 'This link is for an earlier request',
 };
 
 interface View {
@@ -47,6 +54,7 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
   const links = deps.approvalLinks;
   const service = deps.approvals;
   if (!links || !service) return;
+  checksOwnOrigin(app);
   formFields(app);
   const render = (reply: FastifyReply, status: number, view: View) => {
     const run = view.run;
@@ -73,7 +81,7 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
       await render(reply, 404, { title: 'Run not found', tone: 'bad', message: 'the run was deleted' });
       return undefined;
     }
-    return { claims: link.claims, run, request: run.approvals?.at(-1) };
+    return { claims: link.claims, run, request: run.approvals?.find((a) => a.id === link.claims.requestId) };
   };
   const opts = {
     schema: { hide: true, params: { type: 'object', properties: { token: { type: 'string' } } } },
@@ -83,7 +91,18 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
     if (!found) return reply;
     const { claims, run, request: current } = found;
     const approve = claims.decision === 'approve';
-    const open = run.status === 'awaiting_approval' && current?.state === 'pending';
+    const latest = run.approvals?.at(-1);
+    if (!current || current !== latest)
+      return render(reply, 410, {
+        title: 'This link is for an earlier request',
+        tone: 'bad',
+        message:
+          'the run asked again since this link was made; it answers only the request it was sent for. ' +
+          'Use the link of the latest request, or the console.',
+        run,
+        ...(latest ? { request: latest } : {}),
+      });
+    const open = run.status === 'awaiting_approval' && current.state === 'pending';
     const stale = open && current.stepsHash !== claims.stepsHash;
     if (!open || stale)
       return render(reply, 409, {
@@ -91,7 +110,7 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
         tone: 'bad',
         message: stale ? 'ask for a new link' : `this run is ${run.status}; the link cannot be used again`,
         run,
-        ...(current ? { request: current } : {}),
+        request: current,
       });
     return render(reply, 200, {
       title: approve ? 'Approve this remediation?' : 'Deny this remediation?',
@@ -105,8 +124,8 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
     '/approvals/:token',
     opts,
     async (request, reply) => {
-      const origin = request.headers.origin;
-      if (origin !== undefined && origin !== 'null' && new URL(origin).host !== request.headers.host)
+      // Any Origin but ours (garbage included) is refused as a 4xx, never parsed into a 500.
+      if (!originAllowed(postSource(request.headers), deps.settings.publicUrl))
         return render(reply, 403, {
           title: 'Refused',
           tone: 'bad',
@@ -120,6 +139,7 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
       const result = await withRedis(() =>
         service.decide({
           runId: found.claims.runId,
+          requestId: found.claims.requestId,
           decision: found.claims.decision,
           by,
           via: 'link',
@@ -129,7 +149,7 @@ export async function approvalLinkRoutes(app: FastifyInstance, deps: AppDeps): P
       );
       if (!result.ok)
         return render(reply, result.httpStatus, {
-          title: result.code === 'E_EXPIRED' ? 'Too late' : 'Not answered',
+          title: REFUSED_TITLE[result.code] ?? 'Not answered',
           tone: 'bad',
           message: result.message,
           run: found.run,

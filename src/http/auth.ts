@@ -52,21 +52,3 @@ export function isAuthorized(header: string | undefined, creds: Credentials): bo
 export function challenge(creds: Credentials): string {
   return creds.token !== undefined ? 'Bearer realm="remediator"' : 'Basic realm="remediator"';
 }
-
-/** An onRequest hook that requires the operator token when one is configured (the API is open otherwise). */
-export function operatorAuth(operatorToken: string | undefined) {
-  const creds: Credentials = operatorToken ? { token: operatorToken } : {};
-  return async (request: { headers: { authorization?: string } }, reply: OnRequestReply) => {
-    if (!isAuthorized(request.headers.authorization, creds)) {
-      reply.header('www-authenticate', challenge(creds));
-      return reply
-        .code(401)
-        .send({ error: 'unauthorized', message: 'send the operator token as a Bearer token' });
-    }
-  };
-}
-
-interface OnRequestReply {
-  header(name: string, value: string): unknown;
-  code(status: number): { send(body: unknown): unknown };
-}

@@ -1,13 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import type { QueueState } from '../record/metrics.ts';
+import { credentialGate } from './auth-gate.ts';
 
 const QUEUE_STATES: QueueState[] = ['waiting', 'active', 'delayed', 'failed'];
 
 const metricsSchema = { summary: 'Prometheus metrics (text format)', tags: ['ops'] };
 
-/** GET /metrics in Prometheus text format; queue depth is read from Redis at scrape time. */
+/**
+ * GET /metrics in Prometheus text format; queue depth is read from Redis at scrape time. With
+ * REMEDIATOR_METRICS_TOKEN set, a scrape must send it as a Bearer token (Prometheus'
+ * `authorization: { credentials_file: ... }`), throttled like every other credential.
+ */
 export async function metricsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const token = deps.settings.metricsToken;
+  if (token !== undefined)
+    app.addHook(
+      'onRequest',
+      credentialGate(
+        { token },
+        'metrics',
+        { logins: deps.authStores.logins, metrics: deps.metrics },
+        'send REMEDIATOR_METRICS_TOKEN as a Bearer token',
+      ),
+    );
   app.get('/metrics', { schema: metricsSchema }, async (request, reply) => {
     try {
       const counts = await deps.queueCounts();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import type { PauseInput } from '../policy/pause-match.ts';
-import { operatorAuth } from './auth.ts';
+import { operatorGate } from './auth-gate.ts';
 import { createPause, listPauses } from './pause-actions.ts';
 import { strictValidator } from './strict-validator.ts';
 import { withRedis } from './redis-guard.ts';
@@ -24,7 +24,7 @@ const expireSchema = {
  * Paused matches are recorded as skipped runs, never dropped silently.
  */
 export async function pausesRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
+  app.addHook('onRequest', operatorGate(deps));
   const pauses = deps.stores.pauses;
   app.post<{ Body: PauseInput }>('/api/v1/pauses', {
     validatorCompiler: strictValidator,

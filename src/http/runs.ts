@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import type { RunStatus } from '../types.ts';
-import { operatorAuth } from './auth.ts';
+import { operatorGate } from './auth-gate.ts';
 import { withRedis } from './redis-guard.ts';
 
 const STATUSES: RunStatus[] = [
@@ -31,7 +31,7 @@ const runSchema = {
 
 /** The runs API: newest first, filtered and paged, and one run by id. Needs the operator token when set. */
 export async function runsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.addHook('onRequest', operatorAuth(deps.settings.operatorToken));
+  app.addHook('onRequest', operatorGate(deps));
   app.get<{ Querystring: ListQuery }>('/api/v1/runs', {
     schema: {
       summary: 'List runs, newest first, filtered and paged',

@@ -9,11 +9,16 @@ import type { Metrics } from '../record/metrics.ts';
 import type { Alert } from '../types.ts';
 import { MAX_REGEX_INPUT, overlongLabels } from '../match/regex.ts';
 import { enqueueRuns } from '../queue/producer.ts';
-import { challenge, isAuthorized } from './auth.ts';
+import { credentialGate } from './auth-gate.ts';
 import { withRedis } from './redis-guard.ts';
 import { strictValidator } from './strict-validator.ts';
 
-const RESULT_BY_CODE: Record<number, string> = { 202: 'accepted', 401: 'unauthorized', 503: 'unavailable' };
+const RESULT_BY_CODE: Record<number, string> = {
+  202: 'accepted',
+  401: 'unauthorized',
+  429: 'unauthorized',
+  503: 'unavailable',
+};
 
 /**
  * POST /hooks/alertmanager. Answers 202 only once every matching alert's run is stored in Redis,
@@ -31,14 +36,12 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
     validatorCompiler: strictValidator,
     bodyLimit: deps.settings.bodyLimit,
-    onRequest: async (request, reply) => {
-      if (!isAuthorized(request.headers.authorization, deps.settings.webhookAuth)) {
-        reply.header('www-authenticate', challenge(deps.settings.webhookAuth));
-        return reply
-          .code(401)
-          .send({ error: 'unauthorized', message: 'missing or wrong webhook credentials' });
-      }
-    },
+    onRequest: credentialGate(
+      deps.settings.webhookAuth,
+      'webhook',
+      { logins: deps.authStores.logins, metrics },
+      'missing or wrong webhook credentials',
+    ),
     onResponse: async (_request, reply) => {
       const code = reply.statusCode;
       metrics.webhookDuration.labels(String(code)).observe(reply.elapsedTime / 1000);

@@ -11,6 +11,8 @@ export interface Answer {
   readonly stepsHash?: string;
   /** Only the request asked at this time may be answered (the runner's expiry and cancel use it). */
   readonly requestedAt?: string;
+  /** Only this request may be answered: an answer to an earlier one never counts for a later one. */
+  readonly requestId?: string;
 }
 
 /**
@@ -25,6 +27,8 @@ export function applyAnswer(
   now: number,
 ): { ok: true; run: RunRecord; request: ApprovalRecord } | Exclude<DecideResult, { ok: true }> {
   const current = run.approvals?.at(-1);
+  const named = namedRequest(run, answer.requestId);
+  if (named) return named;
   if (run.status !== 'awaiting_approval' || !current || current.state !== 'pending') {
     const what = current && current.state !== 'pending' ? `was already ${current.state}` : 'is not waiting';
     return notAwaiting(`run ${run.id} ${what}${current?.decidedBy ? ` by ${current.decidedBy}` : ''}`);
@@ -58,6 +62,34 @@ export function applyAnswer(
   };
   const approvals = [...(run.approvals ?? []).slice(0, -1), request];
   return { ok: true, run: { ...run, status: 'queued', approvals }, request };
+}
+
+/** An answer that names a request other than the run's latest is refused: it was for something else. */
+function namedRequest(
+  run: RunRecord,
+  requestId: string | undefined,
+): Exclude<DecideResult, { ok: true }> | undefined {
+  if (requestId === undefined) return undefined;
+  const all = run.approvals ?? [];
+  const index = all.findIndex((a) => a.id === requestId);
+  if (index < 0)
+    return {
+      ok: false,
+      code: 'E_NOT_FOUND',
+      httpStatus: 404,
+      message: `run ${run.id} has no approval request ${requestId}`,
+    };
+  if (index === all.length - 1) return undefined;
+  const named = all[index]!;
+  const latest = all.at(-1)!;
+  return {
+    ok: false,
+    code: 'E_SUPERSEDED',
+    httpStatus: 410,
+    message:
+      `this answer is for an earlier approval request of run ${run.id} (step "${named.stepName}", ${named.state}); ` +
+      `the run asked again since (step "${latest.stepName}", ${latest.state}): answer that request, after looking at it`,
+  };
 }
 
 function notAwaiting(message: string): Exclude<DecideResult, { ok: true }> {

@@ -2,9 +2,13 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RenderedAction } from '../types.ts';
 import type { ApprovalDecision } from './approval-types.ts';
 
-/** What a signed approval link says: this decision, for this run, for exactly these steps, until then. */
+/**
+ * What a signed approval link says: this decision, for this one request of this run, for exactly
+ * these steps, until then. The request id makes a used link worthless for the run's later requests.
+ */
 export interface LinkClaims {
   readonly runId: string;
+  readonly requestId: string;
   readonly decision: ApprovalDecision;
   readonly stepsHash: string;
   /** Milliseconds since the epoch. */
@@ -15,7 +19,8 @@ export type LinkCheck =
   | { ok: true; claims: LinkClaims }
   | { ok: false; code: 'E_LINK_MALFORMED' | 'E_LINK_SIGNATURE' | 'E_LINK_EXPIRED'; message: string };
 
-const VERSION = 1;
+// 2: the request id joined the claims (version 1 links named the run only, so they are refused).
+const VERSION = 2;
 
 /** sha256 (hex) of the rendered steps an approver is shown: names and exact actions, in order. */
 export function hashSteps(steps: ReadonlyArray<{ name: string; action?: RenderedAction }>): string {
@@ -29,7 +34,14 @@ export function hashSteps(steps: ReadonlyArray<{ name: string; action?: Rendered
  */
 export function signLink(secret: Buffer, claims: LinkClaims): string {
   const payload = Buffer.from(
-    JSON.stringify([VERSION, claims.runId, claims.decision, claims.stepsHash, claims.expiresAt]),
+    JSON.stringify([
+      VERSION,
+      claims.runId,
+      claims.requestId,
+      claims.decision,
+      claims.stepsHash,
+      claims.expiresAt,
+    ]),
   ).toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
@@ -59,10 +71,13 @@ export function verifyLink(secret: Buffer, token: string, now: number): LinkChec
   } catch {
     return malformed('unreadable payload');
   }
+  if (Array.isArray(fields) && fields[0] === 1)
+    return malformed('made by an older version, before each request had its own id; answer in the console');
   if (!Array.isArray(fields) || fields[0] !== VERSION) return malformed('unknown version');
-  const [, runId, decision, stepsHash, expiresAt] = fields as unknown[];
+  const [, runId, requestId, decision, stepsHash, expiresAt] = fields as unknown[];
   if (
     typeof runId !== 'string' ||
+    typeof requestId !== 'string' ||
     (decision !== 'approve' && decision !== 'deny') ||
     typeof stepsHash !== 'string' ||
     typeof expiresAt !== 'number'
@@ -75,7 +90,7 @@ export function verifyLink(secret: Buffer, token: string, now: number): LinkChec
       message: `the link expired at ${new Date(expiresAt).toISOString()}`,
     };
   }
-  return { ok: true, claims: { runId, decision, stepsHash, expiresAt } };
+  return { ok: true, claims: { runId, requestId, decision, stepsHash, expiresAt } };
 }
 
 function mac(secret: Buffer, payload: string): Buffer {

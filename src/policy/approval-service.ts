@@ -37,6 +37,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
           via: input.via,
           ...(input.comment ? { comment: input.comment } : {}),
           ...(input.stepsHash ? { stepsHash: input.stepsHash } : {}),
+          ...(input.requestId !== undefined ? { requestId: input.requestId } : {}),
         },
         now,
       );

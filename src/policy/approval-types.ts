@@ -8,6 +8,11 @@ export type ApprovalChannel = 'link' | 'api' | 'cli' | 'slack' | 'console' | 'ex
 
 /** One approval request of a run (a run may ask more than once: before it starts, before a risky step). */
 export interface ApprovalRecord {
+  /**
+   * Random id of this request: every answer (link, Slack button, API, CLI, console) names it, so an
+   * answer counts for this request only, once. Absent only on requests recorded by older versions.
+   */
+  id?: string;
   /** `cancelled`: the alert resolved while the request waited. */
   state: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
   /** `run`: the runbook's approval, asked before the run starts; `step`: a step's, asked before that step. */
@@ -36,8 +41,12 @@ export type DecideResult =
   | { ok: true; run: RunRecord }
   | {
       ok: false;
-      /** E_NOT_FOUND (404), E_NOT_AWAITING (409: already answered or not asking), E_EXPIRED (410), E_STALE (409: the steps changed since the link was signed). */
-      code: 'E_NOT_FOUND' | 'E_NOT_AWAITING' | 'E_EXPIRED' | 'E_STALE';
+      /**
+       * E_NOT_FOUND (404: no such run or request), E_NOT_AWAITING (409: already answered or not
+       * asking), E_EXPIRED (410), E_STALE (409: the steps changed since the link was signed),
+       * E_SUPERSEDED (410: the answer names an earlier request of the run; it asks again since).
+       */
+      code: 'E_NOT_FOUND' | 'E_NOT_AWAITING' | 'E_EXPIRED' | 'E_STALE' | 'E_SUPERSEDED';
       message: string;
       httpStatus: 404 | 409 | 410;
     };
@@ -51,6 +60,8 @@ export interface DecideInput {
   readonly comment?: string;
   /** When answering through a signed link: the steps hash it was signed over. */
   readonly stepsHash?: string;
+  /** The request answered ({@link ApprovalRecord.id}); every channel names it. */
+  readonly requestId?: string;
 }
 
 /** Answers approval requests; the API, the CLI (through the API), links, Slack and the console all go through it. */

@@ -7,6 +7,8 @@ import { createWebhookPoster, slackEscape, type DeliveryResult, type EscalatorOp
 /** What approvers are sent: enough to decide without opening anything, and the ways to answer. */
 export interface ApprovalMessage {
   runId: string;
+  /** The request this message asks about: an answer through the API names it (`{ requestId }`). */
+  requestId: string;
   runbook: string;
   target: string;
   alert: { labels: Record<string, string>; annotations: Record<string, string>; startsAt: string };
@@ -23,7 +25,7 @@ export interface ApprovalMessage {
   /** Signed, single-use, expiring: GET shows a confirmation page, the answer is a POST. */
   approveUrl: string;
   denyUrl: string;
-  /** `POST /api/v1/runs/:id/approve` and `/deny` take the operator token instead. */
+  /** `POST /api/v1/runs/:id/approve` and `/deny` (body `{ requestId }`) take the operator token instead. */
   apiUrl: string;
 }
 
@@ -59,12 +61,14 @@ export function approvalMessage(
   const sign = (decision: 'approve' | 'deny') =>
     `${links.baseUrl}/approvals/${signLink(links.secret, {
       runId: run.id,
+      requestId: request.id ?? '',
       decision,
       stepsHash: request.stepsHash,
       expiresAt: Date.parse(request.expiresAt),
     })}`;
   return {
     runId: run.id,
+    requestId: request.id ?? '',
     runbook: run.runbook,
     target: run.target,
     alert: { labels: run.alert.labels, annotations: run.alert.annotations, startsAt: run.alert.startsAt },
@@ -81,7 +85,10 @@ export function approvalMessage(
   };
 }
 
-/** A Slack message with Approve / Deny buttons (interactive; action value = run id) and the signed links. */
+/**
+ * A Slack message with Approve / Deny buttons and the signed links. A button's value is
+ * `<run id>:<request id>`, so a press answers this request only (never the run's next one).
+ */
 export function approvalSlackBody(m: ApprovalMessage): { text: string; blocks: unknown[] } {
   const alertname = m.alert.labels['alertname'] ?? '(no alertname)';
   const title = `Approval needed: ${alertname} on ${m.target}`;
@@ -109,8 +116,8 @@ export function approvalSlackBody(m: ApprovalMessage): { text: string; blocks: u
         type: 'actions',
         block_id: 'remediator_approval',
         elements: [
-          button('Approve', 'remediator_approve', m.runId, 'primary'),
-          button('Deny', 'remediator_deny', m.runId, 'danger'),
+          button('Approve', 'remediator_approve', slackValue(m), 'primary'),
+          button('Deny', 'remediator_deny', slackValue(m), 'danger'),
         ],
       },
       {
@@ -121,6 +128,10 @@ export function approvalSlackBody(m: ApprovalMessage): { text: string; blocks: u
       },
     ],
   };
+}
+
+export function slackValue(m: Pick<ApprovalMessage, 'runId' | 'requestId'>): string {
+  return `${m.runId}:${m.requestId}`;
 }
 
 function button(text: string, actionId: string, value: string, style: 'primary' | 'danger') {

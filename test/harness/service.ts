@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { readGeneratedToken } from '../../src/config/operator-token.ts';
 import { readSettings } from '../../src/config/settings.ts';
 import { startService, type Mode, type Service } from '../../src/main.ts';
 import type { RunRecord } from '../../src/types.ts';
@@ -13,6 +14,8 @@ export interface TestService {
   readonly url: string;
   readonly dir: string;
   readonly redis: TestRedis;
+  /** The operator token: REMEDIATOR_OPERATOR_TOKEN, or the one the service generated in its data directory. */
+  readonly operatorToken: string;
   /** Every log line the service wrote, as text. */
   readonly logs: () => string;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
@@ -81,6 +84,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     service,
     url,
     dir,
+    operatorToken: settings.operatorToken ?? readGeneratedToken(settings.dataDir) ?? '',
     redis,
     logs: () => logText,
     post: (path, body, headers) => call('POST', path, body, headers),

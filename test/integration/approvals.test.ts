@@ -131,8 +131,11 @@ function calls(path: string): number {
   return fleet.requests.filter((r) => r.method === 'POST' && r.url === path).length;
 }
 
-function answer(id: string, decision: 'approve' | 'deny', body: unknown = {}) {
-  return svc.post(`/api/v1/runs/${id}/${decision}`, body, auth);
+/** Answers the run's latest request through the API, naming it as every API answer must. */
+async function answer(id: string, decision: 'approve' | 'deny', body: Record<string, unknown> = {}) {
+  const run = (await (await svc.get(`/api/v1/runs/${id}`)).json()) as RunRecord;
+  const requestId = run.approvals?.at(-1)?.id ?? 'none';
+  return svc.post(`/api/v1/runs/${id}/${decision}`, { requestId, ...body }, auth);
 }
 
 function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -307,7 +310,7 @@ describe('a risky runbook waits for a human', () => {
       payload: JSON.stringify({
         type: 'block_actions',
         user: { id: 'U1', username: 'erin' },
-        actions: [{ action_id: 'remediator_approve', value: a.id }],
+        actions: [{ action_id: 'remediator_approve', value: `${a.id}:${requestIdOf(a.id)}` }],
       }),
     }).toString();
     const now = Math.floor(Date.now() / 1000);
@@ -380,6 +383,10 @@ describe('waiting survives a restart', () => {
     expect(calls(`/restart?case=${a.kase}`)).toBe(1);
   });
 });
+
+function requestIdOf(id: string): string {
+  return String(approvalMessages(id).at(-1)?.['requestId']);
+}
 
 function post(fields: Record<string, string>): RequestInit {
   return {

@@ -41,8 +41,9 @@ async function waiting(labels: Record<string, string> = {}, annotations: Record<
     labels: { alertname: 'Risky', case: kase, ...labels },
     annotations,
   });
-  await waitForRecord(svc, id, (r) => r.status === 'awaiting_approval');
-  return { id, kase };
+  const run = await waitForRecord(svc, id, (r) => r.status === 'awaiting_approval');
+  // What the console's forms carry: the id of the request they were drawn for.
+  return { id, kase, request: run.approvals?.at(-1)?.id ?? '' };
 }
 
 const ended = (svc: TestService, id: string) =>
@@ -57,7 +58,7 @@ async function loggedIn(name: string): Promise<ConsoleClient> {
 
 describe('approvals in the console', () => {
   it('lists a waiting run with why, expiry and the rendered step; Approve runs it, recorded as the operator via console', async () => {
-    const { id, kase } = await waiting({}, { summary: 'restart <b>t</b> "now"' });
+    const { id, kase, request } = await waiting({}, { summary: 'restart <b>t</b> "now"' });
     const client = await loggedIn('alice');
     const page = await client.get('/ui/approvals');
     expect(page.status).toBe(200);
@@ -72,7 +73,7 @@ describe('approvals in the console', () => {
     expect(card).toContain(`action="/ui/runs/${id}/deny"`);
     expect(restarts(kase)).toBe(0);
 
-    const approved = await client.post(`/ui/runs/${id}/approve`, { back: 'approvals' });
+    const approved = await client.post(`/ui/runs/${id}/approve`, { back: 'approvals', request });
     expect(approved.status).toBe(303);
     expect(approved.location).toBe('/ui/approvals?done=approved');
     const run = await ended(svc, id);
@@ -86,15 +87,15 @@ describe('approvals in the console', () => {
   });
 
   it('says clearly when the run no longer waits (E_NOT_AWAITING), and changes nothing', async () => {
-    const { id, kase } = await waiting();
+    const { id, kase, request } = await waiting();
     const alice = await loggedIn('alice');
     const bob = await loggedIn('bob');
     await alice.get(`/ui/runs/${id}`);
     await bob.get(`/ui/runs/${id}`);
-    expect((await alice.post(`/ui/runs/${id}/approve`, { back: 'run' })).location).toBe(
+    expect((await alice.post(`/ui/runs/${id}/approve`, { back: 'run', request })).location).toBe(
       `/ui/runs/${id}?done=approved`,
     );
-    const late = await bob.post(`/ui/runs/${id}/deny`, { back: 'run', comment: 'too risky' });
+    const late = await bob.post(`/ui/runs/${id}/deny`, { back: 'run', request, comment: 'too risky' });
     expect(late.status).toBe(409);
     expect(late.text).toContain('This run is not waiting for approval any more');
     expect(late.text).toContain('E_NOT_AWAITING');
@@ -103,16 +104,16 @@ describe('approvals in the console', () => {
     expect(run.status).toBe('succeeded');
     expect(run.approvals).toHaveLength(1);
     expect(restarts(kase)).toBe(1);
-    const missing = await bob.post('/ui/runs/no-such-run/approve', { back: 'run' });
+    const missing = await bob.post('/ui/runs/no-such-run/approve', { back: 'run', request });
     expect(missing.status).toBe(404);
   });
 
   it('denies with a required reason, recorded with the answer; nothing runs', async () => {
-    const { id, kase } = await waiting();
+    const { id, kase, request } = await waiting();
     const carol = await loggedIn('carol');
     const page = await carol.get(`/ui/runs/${id}`);
     expect(page.text).toContain('Waiting for approval');
-    const empty = await carol.post(`/ui/runs/${id}/deny`, { back: 'run', comment: '   ' });
+    const empty = await carol.post(`/ui/runs/${id}/deny`, { back: 'run', request, comment: '   ' });
     expect(empty.status).toBe(400);
     expect(empty.text).toContain('Say why you deny the run');
     expect(((await svc.get(`/api/v1/runs/${id}`).then((r) => r.json())) as RunRecord).status).toBe(
@@ -120,6 +121,7 @@ describe('approvals in the console', () => {
     );
     const denied = await carol.post(`/ui/runs/${id}/deny`, {
       back: 'run',
+      request,
       comment: 'primary is in a backup window',
     });
     expect(denied.status).toBe(303);
@@ -139,11 +141,15 @@ describe('approvals in the console', () => {
   });
 
   it('refuses answers without the CSRF token, and takes the Basic-auth user name as the approver', async () => {
-    const { id } = await waiting();
+    const { id, request } = await waiting();
     const client = await loggedIn('mallory');
     await client.get(`/ui/runs/${id}`);
-    expect((await client.post(`/ui/runs/${id}/approve`, { csrf: null, back: 'run' })).status).toBe(403);
-    expect((await client.post(`/ui/runs/${id}/approve`, { csrf: 'forged', back: 'run' })).status).toBe(403);
+    expect((await client.post(`/ui/runs/${id}/approve`, { csrf: null, back: 'run', request })).status).toBe(
+      403,
+    );
+    expect(
+      (await client.post(`/ui/runs/${id}/approve`, { csrf: 'forged', back: 'run', request })).status,
+    ).toBe(403);
     expect(((await svc.get(`/api/v1/runs/${id}`).then((r) => r.json())) as RunRecord).status).toBe(
       'awaiting_approval',
     );
@@ -151,7 +157,9 @@ describe('approvals in the console', () => {
     const basic = { authorization: `Basic ${Buffer.from(`dora:${TOKEN}`).toString('base64')}` };
     const viaBasic = consoleClient(svc.url);
     await viaBasic.get('/ui/approvals', basic);
-    expect((await viaBasic.post(`/ui/runs/${id}/approve`, { back: 'approvals' }, basic)).status).toBe(303);
+    expect(
+      (await viaBasic.post(`/ui/runs/${id}/approve`, { back: 'approvals', request }, basic)).status,
+    ).toBe(303);
     expect((await ended(svc, id)).approvals?.at(-1)).toMatchObject({ decidedBy: 'dora', via: 'console' });
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { buildRunbookIndex } from '../../src/match/select.ts';
 import { createPolicyStores } from '../../src/policy/stores.ts';
+import { createAuthStores } from '../../src/stores/auth-stores.ts';
 import { RUN_QUEUE } from '../../src/queue/producer.ts';
 import { createRedisAuditLog } from '../../src/record/events.ts';
 import { createMetrics } from '../../src/record/metrics.ts';
@@ -87,6 +88,7 @@ beforeAll(async () => {
     pingRedis: async () => true,
     queueCounts: async () => ({}),
     stores: createPolicyStores(client, 'remediator:'),
+    authStores: createAuthStores(client, 'remediator:'),
     stabilizeMs: 600_000,
     now: () => new Date(),
   });

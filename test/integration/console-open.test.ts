@@ -11,32 +11,35 @@ beforeAll(async () => {
       'noop.yaml': `name: noop\nmatch: ['alertname = "X"']\ntarget: t\nsteps:\n  - name: s\n    http: { path: /x }\n`,
     },
     inventory: `targets:\n  t: { http: { baseUrl: "http://127.0.0.1:9" } }\n`,
-    // No operator token; reached through an https proxy.
+    // No operator token configured (the service generates one); reached through an https proxy.
     env: { REMEDIATOR_PUBLIC_URL: PUBLIC_URL },
   });
 });
 afterAll(async () => svc?.stop());
 
-describe('console without an operator token', () => {
-  it('is open, says so on every page, and gives the visitor a Secure cookie (the public URL is https)', async () => {
+describe('console without a configured operator token', () => {
+  it('is not open: it asks for the generated token, and gives the visitor a Secure cookie (the public URL is https)', async () => {
     const client = consoleClient(svc.url);
     for (const path of ['/ui/runs', '/ui/pauses', '/ui/targets', '/ui/approvals']) {
       const page = await client.get(path);
-      expect(page.status, path).toBe(200);
-      expect(page.text).toContain('<strong>Open console:</strong> no operator token is set');
+      expect(page.status, path).toBe(303);
+      expect(page.location).toBe(`/ui/login?next=${encodeURIComponent(path)}`);
     }
-    const first = await consoleClient(svc.url).get('/ui/runs');
-    expect(first.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict; Secure$/);
-    expect(first.text).toContain('>operator</span>');
+    const login = await consoleClient(svc.url).get('/ui/login');
+    expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict; Secure$/);
+    expect(login.text).toContain('name="token"');
+    expect((await client.login(svc.operatorToken, 'dave')).status).toBe(303);
+    expect((await client.get('/ui/runs')).text).toContain('>dave</span>');
   });
 
-  it('still checks CSRF tokens and origins on its forms', async () => {
+  it('checks CSRF tokens and origins on its forms', async () => {
     const client = consoleClient(svc.url);
+    expect((await client.login(svc.operatorToken, 'erin')).status).toBe(303);
     await client.get('/ui/pauses');
-    const pause = { matchers: 'alertname="X"', duration: '10m', comment: 'open console probe' };
+    const pause = { matchers: 'alertname="X"', duration: '10m', comment: 'console probe' };
     expect((await client.post('/ui/pauses', { ...pause, csrf: null })).status).toBe(403);
     expect((await consoleClient(svc.url).post('/ui/pauses', { ...pause, csrf: client.csrf()! })).status).toBe(
-      403,
+      401,
     );
     expect((await client.post('/ui/pauses', pause, { origin: 'http://evil.example' })).status).toBe(403);
     // The public URL is this service's origin too (a proxy may rewrite Host).
@@ -44,17 +47,6 @@ describe('console without an operator token', () => {
     const listed = (await (await svc.get('/api/v1/pauses')).json()) as {
       pauses: Array<{ createdBy: string; comment: string }>;
     };
-    expect(listed.pauses).toEqual([
-      expect.objectContaining({ comment: 'open console probe', createdBy: 'operator' }),
-    ]);
-  });
-
-  it('lets the operator set a name for the audit trail', async () => {
-    const client = consoleClient(svc.url);
-    await client.get('/ui/login');
-    const login = await client.get('/ui/login');
-    expect(login.text).not.toContain('name="token"');
-    expect((await client.post('/ui/login', { name: 'dave' })).status).toBe(303);
-    expect((await client.get('/ui/runs')).text).toContain('>dave</span>');
+    expect(listed.pauses).toEqual([expect.objectContaining({ comment: 'console probe', createdBy: 'erin' })]);
   });
 });

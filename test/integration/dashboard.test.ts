@@ -171,7 +171,9 @@ async function remediate(runbook: string, alertname: string): Promise<string> {
   const id = runId(runbook, alert.fingerprint, alert.startsAt);
   const run = await svc.waitForRun(id);
   if (run.status !== 'awaiting_approval') return run.status;
-  expect((await svc.post(`/api/v1/runs/${id}/approve`, { by: 'test' })).status).toBe(200);
+  const requestId = run.approvals?.at(-1)?.id;
+  const auth = { authorization: `Bearer ${svc.operatorToken}` };
+  expect((await svc.post(`/api/v1/runs/${id}/approve`, { by: 'test', requestId }, auth)).status).toBe(200);
   return (await svc.waitForRun(id)).status;
 }
 

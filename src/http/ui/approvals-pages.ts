@@ -29,6 +29,8 @@ const REFUSED: Readonly<Record<Extract<DecideResult, { ok: false }>['code'], str
     'This run is not waiting for approval any more: someone answered already, or it never asked.',
   E_EXPIRED: 'The approval request expired before your answer arrived.',
   E_STALE: 'The steps changed since this page was shown. Look at them again before answering.',
+  E_SUPERSEDED:
+    'The run asked again since this page was shown: your answer was for the earlier request. Look at the new one before answering.',
 };
 
 /** GET /ui/approvals (runs waiting, soonest expiry first) and the Approve / Deny forms' POSTs. */
@@ -102,10 +104,17 @@ async function decide(
     return fail(400, 'Say why you deny the run: the reason is recorded with the answer.');
   if (comment.length > MAX_COMMENT)
     return fail(400, `The comment is ${comment.length} characters; at most ${MAX_COMMENT} are kept.`);
+  const requestId = form['request'] ?? '';
+  if (requestId === '')
+    return fail(
+      400,
+      'The form does not say which approval request it answers. Reload the page and try again.',
+    );
   const by = ctx.visitor(request).name ?? 'operator';
   const result = await withRedis(() =>
     approvals.decide({
       runId: id,
+      requestId,
       decision,
       by,
       via: 'console',

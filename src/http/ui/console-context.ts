@@ -28,7 +28,10 @@ export interface PageFrame {
 export interface ConsoleContext {
   readonly deps: AppDeps;
   readonly keys: ConsoleKeys;
-  /** No operator token is configured: the console is open to anyone (and says so). */
+  /**
+   * No operator token: the console is open to anyone (and says so). main.ts always passes one
+   * (configured or generated); only an app built without one, in tests, is open.
+   */
   readonly open: boolean;
   now(): number;
   /** The visitor the guard found or made for this request (every page and form has one). */

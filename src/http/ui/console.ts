@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
+import { checksOwnOrigin } from '../cross-site.ts';
 import { formFields } from '../form-body.ts';
 import { approvalsPages } from './approvals-pages.ts';
 import { createConsoleContext } from './console-context.ts';
@@ -26,6 +27,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps): Promis
     render,
     assets: assets.urls,
   });
+  checksOwnOrigin(app);
   formFields(app);
   installGuard(app, ctx);
   assets.routes(app);

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemediatorError } from '../../errors.ts';
 import type { ConsoleContext } from './console-context.ts';
-import { csrfValid, originAllowed, type PostSource } from './csrf.ts';
+import { postSource } from '../cross-site.ts';
+import { csrfValid, originAllowed } from './csrf.ts';
+import { liveSession, noteConsoleFailure, refuseThrottledLogin } from './login-guard.ts';
 import { newSession } from './session.ts';
 import { DEFAULT_OPERATOR, readVisitor, type Visitor } from './visitor.ts';
 
@@ -47,7 +49,17 @@ export function installGuard(app: FastifyInstance, ctx: ConsoleContext): void {
     const access = accessOf(request);
     if (access === 'static') return;
     reply.header('cache-control', 'no-store');
-    let who = readVisitor(request.headers, token, ctx.keys, ctx.now());
+    ctx.setVisitor(request, NOBODY);
+    if (await refuseThrottledLogin(ctx, request, reply)) return reply;
+    let who = await liveSession(ctx, readVisitor(request.headers, token, ctx.keys, ctx.now()));
+    // Basic or Bearer that did not let them in: a wrong token, counted like a wrong login.
+    if (
+      !ctx.open &&
+      request.headers.authorization !== undefined &&
+      who?.via !== 'basic' &&
+      who?.via !== 'bearer'
+    )
+      await noteConsoleFailure(ctx, request);
     if (!who && (access === 'login' || ctx.open)) who = startVisit(ctx, request, reply);
     ctx.setVisitor(request, who ?? NOBODY);
     if (access === 'operator' && who?.name === undefined) return refuseAnonymous(ctx, request, reply);
@@ -107,11 +119,6 @@ export function installGuard(app: FastifyInstance, ctx: ConsoleContext): void {
       { title: 'Error', status, error: message },
     );
   });
-}
-
-function postSource(headers: FastifyRequest['headers']): PostSource {
-  const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
-  return { origin: one(headers.origin), fetchSite: one(headers['sec-fetch-site']), host: one(headers.host) };
 }
 
 /** A visitor without a valid cookie: a short visit session (for the login form), or a login when open. */

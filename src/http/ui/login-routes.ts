@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { matchesSecret } from '../auth.ts';
 import type { ConsoleContext } from './console-context.ts';
-import { newSession } from './session.ts';
+import { withRedis } from '../redis-guard.ts';
+import { noteConsoleFailure } from './login-guard.ts';
+import { newSession, SESSION_TTL_MS } from './session.ts';
 import { operatorName } from './visitor.ts';
 
 type Form = Record<string, string | undefined>;
@@ -49,6 +51,7 @@ export function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       const name = operatorName(form['name']);
       if (token !== undefined && !matchesSecret(form['token'] ?? '', token)) {
         request.log.warn({ name }, 'console: login with a wrong token');
+        await noteConsoleFailure(ctx, request);
         return ctx.page(request, reply, 'login', loginPage(form['next'] ?? '', form['name'] ?? ''), {
           title: 'Log in',
           status: 401,
@@ -56,12 +59,19 @@ export function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
         });
       }
       // A new session id on login: a visit's id (and its CSRF token) is never a logged-in one.
-      ctx.setSession(request, reply, newSession(ctx.now(), name));
+      const session = newSession(ctx.now(), name);
+      // Stored server-side (with a token): the cookie counts only while this record lives.
+      if (token !== undefined)
+        await withRedis(() => ctx.deps.authStores.sessions.start(session.sid, SESSION_TTL_MS));
+      ctx.setSession(request, reply, session);
       request.log.info({ operator: name }, 'console: operator logged in');
       return reply.redirect(safeNext(form['next']), 303);
     },
   );
   app.post('/ui/logout', { schema: HIDDEN, config: { access: 'login' } }, async (request, reply) => {
+    const who = ctx.visitor(request);
+    // Revoked on the server: a copy of the cookie (another tab, a stolen one) no longer counts either.
+    if (who.via === 'session') await withRedis(() => ctx.deps.authStores.sessions.end(who.sid));
     ctx.clearSession(request, reply);
     return reply.redirect('/ui/login', 303);
   });

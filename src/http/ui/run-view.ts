@@ -16,6 +16,8 @@ import {
 export interface DecideView {
   readonly approveUrl: string;
   readonly denyUrl: string;
+  /** The id of the request the forms answer. */
+  readonly request: string;
   readonly csrf: string;
   /** Which page the answer returns to. */
   readonly back: 'run' | 'approvals';
@@ -37,6 +39,8 @@ export function decideView(run: RunRecord, csrf: string, back: DecideView['back'
   return {
     approveUrl: `${runHref(run.id)}/approve`,
     denyUrl: `${runHref(run.id)}/deny`,
+    // The form names the request shown, so it never answers one the run asked after the page was drawn.
+    request: pendingApproval(run)?.id ?? '',
     csrf,
     back,
   };

@@ -99,4 +99,31 @@ describe('answering an approval request', () => {
       message: 'run r1 is not waiting',
     });
   });
+
+  it('counts an answer only for the request it names: an earlier request, or none of this run, is refused', () => {
+    const first = { ...request, id: 'q1' };
+    const answered = { ...first, state: 'approved' as const, decidedBy: 'alice' };
+    const second = { ...request, id: 'q2', scope: 'step' as const, step: 1, stepName: 'failover' };
+    const asksAgain = { ...run, approvals: [answered, second] };
+    expect(applyAnswer(asksAgain, { state: 'approved', by: 'eve', via: 'link', requestId: 'q1' }, 0)).toEqual(
+      {
+        ok: false,
+        code: 'E_SUPERSEDED',
+        httpStatus: 410,
+        message:
+          'this answer is for an earlier approval request of run r1 (step "restart", approved); the run asked again since (step "failover", pending): answer that request, after looking at it',
+      },
+    );
+    expect(
+      applyAnswer(asksAgain, { state: 'approved', by: 'eve', via: 'api', requestId: 'nope' }, 0),
+    ).toEqual({
+      ok: false,
+      code: 'E_NOT_FOUND',
+      httpStatus: 404,
+      message: 'run r1 has no approval request nope',
+    });
+    expect(
+      applyAnswer(asksAgain, { state: 'approved', by: 'bob', via: 'api', requestId: 'q2' }, 0),
+    ).toMatchObject({ ok: true, request: { id: 'q2', state: 'approved', decidedBy: 'bob' } });
+  });
 });

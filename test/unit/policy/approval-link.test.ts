@@ -1,10 +1,17 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashSteps, signLink, verifyLink } from '../../../src/policy/approval-link.ts';
 import type { RenderedAction } from '../../../src/types.ts';
 
 const secret = Buffer.from('0123456789abcdef0123456789abcdef');
 const restart: RenderedAction = { kind: 'ssh', argv: ['systemctl', 'restart', 'db'], timeoutMs: 1000 };
-const claims = { runId: 'r1', decision: 'approve' as const, stepsHash: 'h'.repeat(64), expiresAt: 2_000 };
+const claims = {
+  runId: 'r1',
+  requestId: 'q1',
+  decision: 'approve' as const,
+  stepsHash: 'h'.repeat(64),
+  expiresAt: 2_000,
+};
 
 describe('signed approval links', () => {
   it('verifies a link it signed, before its expiry', () => {
@@ -25,6 +32,7 @@ describe('signed approval links', () => {
     for (const changed of [
       { ...claims, decision: 'deny' as const },
       { ...claims, runId: 'r2' },
+      { ...claims, requestId: 'q2' },
       { ...claims, expiresAt: 9_999_999 },
       { ...claims, stepsHash: 'x'.repeat(64) },
     ]) {
@@ -40,6 +48,19 @@ describe('signed approval links', () => {
     const good = signLink(secret, claims);
     expect(verifyLink(secret, good.slice(0, -3), 0)).toMatchObject({ ok: false, code: 'E_LINK_SIGNATURE' });
     expect(verifyLink(secret, `${good}AA`, 0)).toMatchObject({ ok: false, code: 'E_LINK_SIGNATURE' });
+  });
+
+  it('refuses a version 1 link (it named the run only, not the request), even correctly signed', () => {
+    const payload = Buffer.from(JSON.stringify([1, 'r1', 'approve', 'h'.repeat(64), 2_000])).toString(
+      'base64url',
+    );
+    const mac = createHmac('sha256', secret).update(payload).digest('base64url');
+    expect(verifyLink(secret, `${payload}.${mac}`, 0)).toEqual({
+      ok: false,
+      code: 'E_LINK_MALFORMED',
+      message:
+        'this is not an approval link remediator made (made by an older version, before each request had its own id; answer in the console)',
+    });
   });
 
   it('refuses text that is no link at all', () => {
