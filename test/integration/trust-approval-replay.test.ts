@@ -22,12 +22,14 @@ match: ['alertname = "Twice"']
 target: t
 approval: { always: true, expiresAfter: 5m }
 policy: { cooldown: 0s, maxRunsPerTarget: "1000 per 1h" }
+params:
+  case: { from: '{{labels.case}}', pattern: '[A-Za-z0-9_-]{1,64}' }
 steps:
   - name: drain
-    http: { method: POST, path: '/drain?case={{labels.case}}' }
+    http: { method: POST, path: '/drain?case={{params.case}}' }
   - name: failover
     approval: { always: true, expiresAfter: 5m }
-    http: { method: POST, path: '/failover?case={{labels.case}}' }
+    http: { method: POST, path: '/failover?case={{params.case}}' }
 `;
 
 let fleet: RoutedHttp;

@@ -17,9 +17,11 @@ match: ['alertname = "Risky"']
 target: t
 approval: { always: true, expiresAfter: 5m }
 policy: { cooldown: 0s, maxRunsPerTarget: "1000 per 1h" }
+params:
+  case: { from: '{{labels.case}}', pattern: '[A-Za-z0-9_-]{1,64}' }
 steps:
   - name: restart
-    http: { method: POST, path: '/restart?case={{labels.case}}' }
+    http: { method: POST, path: '/restart?case={{params.case}}' }
 `;
 const EVIL = { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' };
 
