@@ -15,7 +15,7 @@ import { createSilenceChecker } from './policy/silences.ts';
 import { createEscalator, parseEscalationTargets } from './record/escalate.ts';
 import { verify } from './verify/verify.ts';
 import { createApprovalService } from './policy/approval-service.ts';
-import { approvalSecret } from './policy/approval-secret.ts';
+import { announceSecret, loadApprovalSecret } from './policy/approval-secret.ts';
 import { createApprovalNotifier } from './record/approval-notify.ts';
 import { wakeRun } from './queue/wake.ts';
 import { setTimeout as sleepFor } from 'node:timers/promises';
@@ -56,6 +56,8 @@ export async function startService(
   const runbooks = await loadRunbooks([settings.runbooksDir]);
   const inventory = await loadInventory(settings.inventoryFile, { env });
   log.info({ runbooks: runbooks.length, targets: inventory.size }, 'runbooks and inventory loaded');
+  // Before Redis starts, so a secret file it cannot read stops nothing half-started.
+  const approvalKey = await loadApprovalSecret(settings.approvalSecret, settings.dataDir);
   const releaseDataDir = settings.redisUrl ? () => {} : claimDataDir(settings.dataDir);
   const embedded = settings.redisUrl
     ? undefined
@@ -83,7 +85,8 @@ export async function startService(
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
   const stores = createPolicyStores(storeRedis, prefix);
-  const linkSecret = approvalSecret(settings.approvalSecret, stores.approvals);
+  await announceSecret(approvalKey, stores.approvals, (fields, msg) => log.warn(fields, msg));
+  const linkSecret = (): Promise<Buffer> => Promise.resolve(approvalKey);
   // Links in approval requests: the public URL, else the address this process listens on (known after listen).
   let baseUrl = settings.publicUrl ?? '';
   const approvals = createApprovalService({

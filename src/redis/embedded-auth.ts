@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createPrivateFile } from '../config/private-file.ts';
 import { RemediatorError } from '../errors.ts';
 
 /** Where the embedded Redis' password lives, in its data directory. */
@@ -19,7 +20,7 @@ export const AUTH_CONFIG_FILE = 'redis-auth.conf';
 export async function ensureRedisPassword(dataDir: string, warn: (msg: string) => void): Promise<string> {
   await chmod(dataDir, 0o700);
   const file = join(dataDir, PASSWORD_FILE);
-  const created = await writeExclusive(file, `${randomBytes(32).toString('hex')}\n`);
+  const created = await createPrivateFile(file, `${randomBytes(32).toString('hex')}\n`);
   if (!created) {
     const { mode } = await stat(file);
     if ((mode & 0o077) !== 0) {
@@ -46,22 +47,6 @@ export async function writeAuthConfig(dataDir: string, password: string): Promis
   const file = join(dataDir, AUTH_CONFIG_FILE);
   await rm(file, { force: true });
   // Written by remediator, read by redis-server: the password is a checked token without quotes.
-  await writeExclusive(file, `requirepass "${password}"\n`);
+  await createPrivateFile(file, `requirepass "${password}"\n`);
   return file;
-}
-
-/** Creates `file` with mode 0600 only if it does not exist (O_EXCL: no symlink is followed). */
-async function writeExclusive(file: string, text: string): Promise<boolean> {
-  const handle = await open(file, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'EEXIST') return undefined;
-    throw err;
-  });
-  if (handle === undefined) return false;
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return true;
 }
