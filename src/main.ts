@@ -30,7 +30,8 @@ import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
 import { confirmReplicated } from './redis/replicas.ts';
 import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
-import { pollUntil } from './redis/probe.ts';
+import { awaitRedis } from './redis/startup.ts';
+import { redactRedisUrl } from './redis/url.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
 import { claimDataDir } from './config/data-dir.ts';
 
@@ -63,15 +64,24 @@ export async function startService(
     ? undefined
     : await startEmbeddedRedis({ dataDir: join(settings.dataDir, 'redis'), log: (msg) => log.info({}, msg) });
   const redisUrl = settings.redisUrl ?? embedded!.url;
-  const redis = createRedis(redisUrl, 'command', log);
-  const workerRedis = createRedis(redisUrl, 'worker', log);
+  // The embedded server's password is in its URL; an external one's may come from settings.
+  const client = settings.redisUrl ? settings.redisClient : {};
+  const redis = createRedis(redisUrl, 'command', log, client);
+  const workerRedis = createRedis(redisUrl, 'worker', log, client);
   // Run records and policy state get a connection of their own: BullMQ loads dozens of Lua scripts on
   // the queue's connection, and ioredis copies them into every MULTI made on it.
-  const storeRedis = createRedis(redisUrl, 'command', log);
+  const storeRedis = createRedis(redisUrl, 'command', log, client);
   // The worker's view of the same state waits out a Redis blip instead of failing mid-run.
-  const workerStoreRedis = createRedis(redisUrl, 'worker', log);
+  const workerStoreRedis = createRedis(redisUrl, 'worker', log, client);
   // Serve even when Redis is away (the webhook answers 503 until it is back), but give it a moment first.
-  if (!(await pollUntil(() => pingRedis(redis, 500), 3000))) {
+  // A wrong password or an untrusted certificate fails here, with a code, instead of serving only 503s.
+  const reached = await awaitRedis(redis, redactRedisUrl(redisUrl), 3000).catch(async (err: unknown) => {
+    await Promise.all([redis, workerRedis, storeRedis, workerStoreRedis].map((c) => closeRedis(c)));
+    await embedded?.stop();
+    releaseDataDir();
+    throw err;
+  });
+  if (!reached) {
     log.warn({}, 'Redis does not answer yet: the webhook answers 503 until it does');
   }
   if (settings.redisUrl) {
