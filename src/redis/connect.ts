@@ -77,7 +77,28 @@ export function createRedis(
           reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
         });
   logConnectionErrors(client, log, role);
+  guardStreams(client);
   return client;
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * ioredis listens for only the first 'error' of each socket (`once`). A failed TLS handshake can
+ * raise a second one on the same socket (the server's alert after ours), which would then be an
+ * uncaught exception and stop the process; so every socket that failed, or that we close, keeps a
+ * listener for what comes after.
+ */
+function guardStreams(client: Redis): void {
+  const guard = (): void => {
+    const stream = (client as { stream?: NodeJS.EventEmitter }).stream;
+    if (stream === undefined || guarded.has(stream)) return;
+    guarded.add(stream);
+    stream.on('error', () => undefined);
+  };
+  client.on('error', guard);
+  client.on('end', guard);
+  client.on('close', guard);
 }
 
 /** The fail-fast client for the webhook and the API; see {@link RedisRole}. */
