@@ -26,7 +26,8 @@ export async function startSecuredRedis(
   const dir = await mkdtemp(join(tmpdir(), 'remediator-secured-'));
   const port = opts.port ?? (await freePort());
   const file = join(dir, 'redis.conf');
-  const lines = [`bind 127.0.0.1`, `dir ${dir}`, `save ""`, 'appendonly no', ...config];
+  const base = opts.sentinel ? ['bind 127.0.0.1', `dir ${dir}`] : ['bind 127.0.0.1', `dir ${dir}`, 'save ""'];
+  const lines = [...base, ...config];
   await writeFile(file, `${lines.join('\n').replaceAll('{port}', String(port))}\n`, { mode: 0o600 });
   const child = spawn(opts.sentinel ? 'redis-sentinel' : 'redis-server', [file], {
     stdio: ['ignore', 'pipe', 'pipe'],
