@@ -172,7 +172,7 @@ export interface ApprovalStore {
   /**
    * Records `id` (a fingerprint of this process's link secret, never the secret) and returns the one
    * recorded before, so a process can tell that another signs links with a different secret. Also
-   * deletes the secret versions before 0.x kept in Redis, where anyone reading Redis could mint links.
+   * deletes the secret earlier versions kept in Redis, where anyone reading Redis could mint links.
    */
   swapSecretId(id: string): Promise<string | null>;
 }
