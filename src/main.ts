@@ -41,6 +41,7 @@ export interface Service {
   readonly app: FastifyInstance;
   /** http://host:port the service listens on. */
   readonly url: string;
+  /** The Redis in use; the embedded one's holds its password, so never log it (see redactRedisUrl). */
   readonly redisUrl: string;
   /** Stops taking work, lets running steps finish within the grace period, closes everything. */
   stop(): Promise<void>;
