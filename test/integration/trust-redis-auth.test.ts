@@ -38,8 +38,12 @@ let dir: string;
 beforeAll(async () => {
   [plain, acl, target] = await Promise.all([
     startSecuredRedis(['port {port}', `requirepass ${PASSWORD}`]),
-    // The default user is off: only `app` may do anything, as a locked-down managed Redis would be.
-    startSecuredRedis(['port {port}', 'user default off', `user app on >${APP_PASSWORD} ~* &* +@all`]),
+    // The default user is off; `app` may touch only remediator's keys (the README's advice for ACLs).
+    startSecuredRedis([
+      'port {port}',
+      'user default off',
+      `user app on >${APP_PASSWORD} ~remediator:* &* +@all`,
+    ]),
     startHttpTarget(),
   ]);
   target.respond(200);
