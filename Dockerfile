@@ -9,6 +9,8 @@ COPY src ./src
 COPY schema ./schema
 COPY runbooks ./runbooks
 COPY inventory.yaml tsconfig.json ./
+# The data directory holds the approval-link secret (made on first start, mode 0600): writable by node.
+RUN mkdir -p /app/data && chown node:node /app/data && chmod 0700 /app/data
 USER node
 EXPOSE 9787
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9787/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

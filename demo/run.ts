@@ -87,7 +87,7 @@ async function start(stack: Stack, randomPorts: boolean): Promise<void> {
   say(`state in ${dir}`);
 
   stack.redis = await startEmbeddedRedis({ dataDir: join(dir, 'redis') });
-  say(`redis-server on ${stack.redis.url}`);
+  say(`redis-server on 127.0.0.1:${stack.redis.port} (password in ${join(dir, 'redis', 'redis.password')})`);
 
   const fleet = await fleetOnPorts(randomPorts);
   const fleetFile = join(dir, 'fleet.yaml');

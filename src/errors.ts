@@ -22,7 +22,10 @@ export type ErrorCode =
   | 'E_RUNBOOK_GONE' // the run's runbook is no longer loaded
   | 'E_SUPERSEDED' // a later attempt at the run holds a newer fence: this one must stop writing
   | 'E_CONFLICT' // a record changed under us too many times in a row
-  | 'E_REDIS_MISSING'; // no redis-server on PATH and no REDIS_URL
+  | 'E_REDIS_MISSING' // no redis-server on PATH and no REDIS_URL
+  | 'E_REDIS_AUTH' // Redis refused the password or user (WRONGPASS, NOAUTH, NOPERM)
+  | 'E_REDIS_TLS' // the TLS handshake with Redis failed (certificate not trusted, wrong name)
+  | 'E_APPROVAL_SECRET'; // the approval-link secret file cannot be read or made
 
 export class RemediatorError extends Error {
   readonly code: ErrorCode;

@@ -16,7 +16,7 @@ import { createSilenceChecker } from './policy/silences.ts';
 import { createEscalator, parseEscalationTargets } from './record/escalate.ts';
 import { verify } from './verify/verify.ts';
 import { createApprovalService } from './policy/approval-service.ts';
-import { approvalSecret } from './policy/approval-secret.ts';
+import { announceSecret, loadApprovalSecret } from './policy/approval-secret.ts';
 import { createApprovalNotifier } from './record/approval-notify.ts';
 import { wakeRun } from './queue/wake.ts';
 import { setTimeout as sleepFor } from 'node:timers/promises';
@@ -31,7 +31,8 @@ import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
 import { confirmReplicated } from './redis/replicas.ts';
 import { closeRedis, createRedis, pingRedis } from './redis/connect.ts';
-import { pollUntil } from './redis/probe.ts';
+import { awaitRedis } from './redis/startup.ts';
+import { redactRedisUrl } from './redis/url.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
 import { claimDataDir } from './config/data-dir.ts';
 import { createAuthStores } from './stores/auth-stores.ts';
@@ -43,6 +44,7 @@ export interface Service {
   readonly app: FastifyInstance;
   /** http://host:port the service listens on. */
   readonly url: string;
+  /** The Redis in use; the embedded one's holds its password, so never log it (see redactRedisUrl). */
   readonly redisUrl: string;
   /** Stops taking work, lets running steps finish within the grace period, closes everything. */
   stop(): Promise<void>;
@@ -59,20 +61,31 @@ export async function startService(
   const runbooks = await loadRunbooks([settings.runbooksDir]);
   const inventory = await loadInventory(settings.inventoryFile, { env });
   log.info({ runbooks: runbooks.length, targets: inventory.size }, 'runbooks and inventory loaded');
+  // Before Redis starts, so a secret file it cannot read stops nothing half-started.
+  const approvalKey = await loadApprovalSecret(settings.approvalSecret, settings.dataDir);
   const releaseDataDir = settings.redisUrl ? () => {} : claimDataDir(settings.dataDir);
   const embedded = settings.redisUrl
     ? undefined
     : await startEmbeddedRedis({ dataDir: join(settings.dataDir, 'redis'), log: (msg) => log.info({}, msg) });
   const redisUrl = settings.redisUrl ?? embedded!.url;
-  const redis = createRedis(redisUrl, 'command', log);
-  const workerRedis = createRedis(redisUrl, 'worker', log);
+  // The embedded server's password is in its URL; an external one's may come from settings.
+  const client = settings.redisUrl ? settings.redisClient : {};
+  const redis = createRedis(redisUrl, 'command', log, client);
+  const workerRedis = createRedis(redisUrl, 'worker', log, client);
   // Run records and policy state get a connection of their own: BullMQ loads dozens of Lua scripts on
   // the queue's connection, and ioredis copies them into every MULTI made on it.
-  const storeRedis = createRedis(redisUrl, 'command', log);
+  const storeRedis = createRedis(redisUrl, 'command', log, client);
   // The worker's view of the same state waits out a Redis blip instead of failing mid-run.
-  const workerStoreRedis = createRedis(redisUrl, 'worker', log);
+  const workerStoreRedis = createRedis(redisUrl, 'worker', log, client);
   // Serve even when Redis is away (the webhook answers 503 until it is back), but give it a moment first.
-  if (!(await pollUntil(() => pingRedis(redis, 500), 3000))) {
+  // A wrong password or an untrusted certificate fails here, with a code, instead of serving only 503s.
+  const reached = await awaitRedis(redis, redactRedisUrl(redisUrl), 3000).catch(async (err: unknown) => {
+    await Promise.all([redis, workerRedis, storeRedis, workerStoreRedis].map((c) => closeRedis(c)));
+    await embedded?.stop();
+    releaseDataDir();
+    throw err;
+  });
+  if (!reached) {
     log.warn({}, 'Redis does not answer yet: the webhook answers 503 until it does');
   }
   if (settings.redisUrl) {
@@ -86,7 +99,8 @@ export async function startService(
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
   const stores = createPolicyStores(storeRedis, prefix);
-  const linkSecret = approvalSecret(settings.approvalSecret, stores.approvals);
+  await announceSecret(approvalKey, stores.approvals, (fields, msg) => log.warn(fields, msg));
+  const linkSecret = (): Promise<Buffer> => Promise.resolve(approvalKey);
   // Links in approval requests: the public URL, else the address this process listens on (known after listen).
   let baseUrl = settings.publicUrl ?? '';
   const approvals = createApprovalService({

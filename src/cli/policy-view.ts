@@ -6,6 +6,9 @@ import type { Settings } from '../config/settings.ts';
 import { createPolicyStores } from '../policy/stores.ts';
 import { closeRedis, createRedis } from '../redis/connect.ts';
 import { startEmbeddedRedis } from '../redis/embedded.ts';
+import { awaitRedis } from '../redis/startup.ts';
+import { redactRedisUrl } from '../redis/url.ts';
+import { RemediatorError } from '../errors.ts';
 import type { PolicyView } from './dry-run.ts';
 
 /**
@@ -29,7 +32,19 @@ export async function openPolicyView(
       await rm(dir, { recursive: true, force: true });
     };
   }
-  const redis = createRedis(url!, 'worker', log);
+  // A fresh server's password is in its URL; the live one's may come from settings.
+  const redis = createRedis(url!, 'worker', log, fresh ? {} : settings.redisClient);
+  // A worker client waits for Redis forever; a command line should rather say what is wrong.
+  const ready = await awaitRedis(redis, redactRedisUrl(url!), 5_000).catch(async (err: unknown) => {
+    await closeRedis(redis);
+    await cleanup();
+    throw err;
+  });
+  if (!ready) {
+    await closeRedis(redis);
+    await cleanup();
+    throw new RemediatorError('E_REDIS', `Redis at ${redactRedisUrl(url!)} did not answer within 5 s`);
+  }
   return {
     view: {
       stores: createPolicyStores(redis, `${settings.redisPrefix}:`),

@@ -4,6 +4,8 @@ import { ConfigError } from '../errors.ts';
 import type { Rate } from '../types.ts';
 import { parseDuration } from './duration.ts';
 import { parseRate } from './policy.ts';
+import type { RedisClientConfig } from '../redis/client-options.ts';
+import { readRedisClientConfig, REDIS_SETTING_NAMES } from './redis-settings.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -15,6 +17,12 @@ export interface Settings {
   readonly port: number;
   /** REDIS_URL; unset = spawn an embedded redis-server under the data directory. */
   readonly redisUrl?: string;
+  /**
+   * REMEDIATOR_REDIS_PASSWORD(_FILE), REMEDIATOR_REDIS_SENTINEL_USERNAME / _PASSWORD(_FILE),
+   * REMEDIATOR_REDIS_TLS_CA_FILE / _CERT_FILE / _KEY_FILE: credentials and TLS for an external Redis.
+   * @defaultValue none
+   */
+  readonly redisClient: RedisClientConfig;
   /** REMEDIATOR_REDIS_PREFIX: key prefix in Redis @defaultValue remediator */
   readonly redisPrefix: string;
   /**
@@ -67,7 +75,10 @@ export interface Settings {
   readonly escalationWebhooks: string;
   /** REMEDIATOR_APPROVAL_WEBHOOKS: where approval requests are posted, comma-separated (`slack+https://...` for Slack's format) */
   readonly approvalWebhooks: string;
-  /** REMEDIATOR_APPROVAL_SECRET(_FILE): signs approval links; unset = a random secret kept in Redis, shared by every process */
+  /**
+   * REMEDIATOR_APPROVAL_SECRET(_FILE): signs approval links; unset = a random secret made in
+   * `<data dir>/approval-secret` (mode 0600). Replicas on other hosts must all be given the same one.
+   */
   readonly approvalSecret?: string;
   /** REMEDIATOR_SLACK_SIGNING_SECRET(_FILE): enables POST /hooks/slack/actions (Slack's interactive buttons) */
   readonly slackSigningSecret?: string;
@@ -117,6 +128,7 @@ const KNOWN = new Set([
   'REMEDIATOR_SLACK_SIGNING_SECRET_FILE',
   'REMEDIATOR_LOCK_TTL',
   'REMEDIATOR_STABILIZE',
+  ...REDIS_SETTING_NAMES,
 ]);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -178,6 +190,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     host: env['REMEDIATOR_HOST'] || '127.0.0.1',
     port: int('REMEDIATOR_PORT', 9787, 0, 65535),
     ...(env['REDIS_URL'] ? { redisUrl: env['REDIS_URL'] } : {}),
+    redisClient: readRedisClientConfig(env, secret, problems),
     redisPrefix: env['REMEDIATOR_REDIS_PREFIX'] || 'remediator',
     redisMinReplicas: int('REMEDIATOR_REDIS_MIN_REPLICAS', 0, 0, 16),
     runbooksDir: resolve(cwd, env['REMEDIATOR_RUNBOOKS_DIR'] || 'runbooks'),

@@ -1,8 +1,10 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { clientOptions, type RedisClientConfig } from './client-options.ts';
 import { logConnectionErrors, type RedisLog } from './error-log.ts';
 import { parseRedisUrl } from './url.ts';
 
 export type { RedisLog } from './error-log.ts';
+export type { RedisClientConfig } from './client-options.ts';
 
 /**
  * - `command`: the webhook and the API. Fails fast (no offline queue, one retry, short timeouts) so
@@ -41,14 +43,22 @@ export function reconnectDelay(times: number, random: () => number = Math.random
  * An ioredis client for `role`. `url` is `redis://` or `rediss://` (TLS), with an optional
  * user, password and database number: `rediss://:secret@redis.example:6380/2`, or
  * `redis+sentinel://host:port,host:port/master-name` to follow the primary Sentinel names (see
- * {@link parseRedisUrl}). Connection errors go to `log`, rate-limited; they never crash the process.
+ * {@link parseRedisUrl}). `config` adds a password, Sentinel credentials and TLS files from settings
+ * (see {@link RedisClientConfig}). Connection errors go to `log`, rate-limited; they never crash the
+ * process.
  *
  * @throws RemediatorError `E_CONFIG` when the URL is none of these
  */
-export function createRedis(url: string, role: RedisRole, log: RedisLog): Redis {
+export function createRedis(
+  url: string,
+  role: RedisRole,
+  log: RedisLog,
+  config: RedisClientConfig = {},
+): Redis {
   const target = parseRedisUrl(url);
   const options: RedisOptions = {
     ...ROLE_OPTIONS[role],
+    ...clientOptions(target, config),
     retryStrategy: (times) => reconnectDelay(times),
     // Shows which part of remediator holds a connection in CLIENT LIST.
     connectionName: `remediator:${role}`,
@@ -67,17 +77,38 @@ export function createRedis(url: string, role: RedisRole, log: RedisLog): Redis 
           reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
         });
   logConnectionErrors(client, log, role);
+  guardStreams(client);
   return client;
 }
 
+const guarded = new WeakSet<object>();
+
+/**
+ * ioredis listens for only the first 'error' of each socket (`once`). A failed TLS handshake can
+ * raise a second one on the same socket (the server's alert after ours), which would then be an
+ * uncaught exception and stop the process; so every socket that failed, or that we close, keeps a
+ * listener for what comes after.
+ */
+function guardStreams(client: Redis): void {
+  const guard = (): void => {
+    const stream = (client as { stream?: NodeJS.EventEmitter }).stream;
+    if (stream === undefined || guarded.has(stream)) return;
+    guarded.add(stream);
+    stream.on('error', () => undefined);
+  };
+  client.on('error', guard);
+  client.on('end', guard);
+  client.on('close', guard);
+}
+
 /** The fail-fast client for the webhook and the API; see {@link RedisRole}. */
-export function createCommandClient(url: string, log: RedisLog): Redis {
-  return createRedis(url, 'command', log);
+export function createCommandClient(url: string, log: RedisLog, config: RedisClientConfig = {}): Redis {
+  return createRedis(url, 'command', log, config);
 }
 
 /** The patient client for BullMQ workers; see {@link RedisRole}. */
-export function createWorkerClient(url: string, log: RedisLog): Redis {
-  return createRedis(url, 'worker', log);
+export function createWorkerClient(url: string, log: RedisLog, config: RedisClientConfig = {}): Redis {
+  return createRedis(url, 'worker', log, config);
 }
 
 /** For readiness checks: true when Redis answers PING within `timeoutMs`. Never throws. */

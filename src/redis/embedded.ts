@@ -2,12 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RemediatorError } from '../errors.ts';
+import { ensureRedisPassword, writeAuthConfig } from './embedded-auth.ts';
 import { freePort } from './free-port.ts';
 import { readPid, stopOrphanRedis } from './orphan.ts';
 import { answersPing, pollUntil } from './probe.ts';
 
 export interface EmbeddedRedisOptions {
-  /** Holds the append-only file, `redis.log` and `redis.pid`; created (mode 0700) when missing. */
+  /** Holds the append-only file, `redis.log`, `redis.pid` and `redis.password`; kept at mode 0700. */
   dataDir: string;
   /** The binary: a path, or a name looked up on PATH. @defaultValue `'redis-server'` */
   redisServer?: string;
@@ -27,8 +28,10 @@ export interface EmbeddedRedisOptions {
 }
 
 export interface EmbeddedRedis {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://:<password>@127.0.0.1:<port>`: holds the password, so never log it (see redactRedisUrl). */
   url: string;
+  /** What `requirepass` asks for; kept in `<dataDir>/redis.password` (mode 0600). */
+  password: string;
   port: number;
   pid: number;
   /** Shuts the server down (SIGTERM, so the AOF is fsynced) and waits for it; safe to call twice. */
@@ -51,10 +54,13 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
   const log = opts.log ?? (() => {});
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await stopOrphanRedis(join(dataDir, 'redis.pid'), dataDir, executable, log);
+  // Any local user can reach a loopback port: without a password they could read and rewrite runs.
+  const password = await ensureRedisPassword(dataDir, log);
+  const authConfig = await writeAuthConfig(dataDir, password);
   for (let attempt = 1; ; attempt++) {
     // A port picked by freePort() can be taken before redis binds it; only then is a retry useful.
     const port = opts.port ?? (await (opts.pickPort ?? freePort)());
-    const launched = await launch({ ...opts, dataDir, executable, log, port });
+    const launched = await launch({ ...opts, dataDir, executable, log, port, password, authConfig });
     if (launched.ok) return launched.server;
     if (!launched.portTaken || opts.port !== undefined || attempt >= PORT_ATTEMPTS) throw launched.error;
     log(`port ${port} was taken before redis-server could bind it; trying another`);
@@ -66,6 +72,9 @@ interface LaunchOptions {
   executable: string;
   log: (msg: string) => void;
   port: number;
+  password: string;
+  /** Config file holding `requirepass`, so the password stays off the command line (`ps`). */
+  authConfig: string;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
 }
@@ -77,7 +86,7 @@ async function launch(o: LaunchOptions): Promise<Launch> {
     () => 0,
   );
   // Own process group: a Ctrl+C meant for remediator must not stop Redis while workers drain.
-  const child = spawn(o.executable, redisArgs(o.dataDir, o.port), {
+  const child = spawn(o.executable, [o.authConfig, ...redisArgs(o.dataDir, o.port)], {
     cwd: o.dataDir,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -89,7 +98,8 @@ async function launch(o: LaunchOptions): Promise<Launch> {
   const startTimeoutMs = o.startTimeoutMs ?? 10_000;
   // The pidfile check makes sure the PONG came from our child, not another server on that port.
   const ours = async (remaining: number): Promise<boolean> =>
-    (await answersPing(o.port, '127.0.0.1', Math.min(1_000, remaining))) && (await readPid(pidFile)) === pid;
+    (await answersPing(o.port, '127.0.0.1', Math.min(1_000, remaining), o.password)) &&
+    (await readPid(pidFile)) === pid;
   if (await pollUntil(ours, startTimeoutMs, () => hasExited(child))) {
     o.log(`redis-server (pid ${pid}) listening on 127.0.0.1:${o.port}, data in ${o.dataDir}`);
     return { ok: true, server: running(child, exited, pid, o) };
@@ -113,10 +123,11 @@ function running(child: ChildProcess, exited: Promise<void>, pid: number, o: Lau
     );
   });
   const stop = (): Promise<void> => (stopping ??= terminate(child, exited, o.stopTimeoutMs ?? 10_000));
-  return { url: `redis://127.0.0.1:${o.port}`, port: o.port, pid, stop };
+  const url = `redis://:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}`;
+  return { url, password: o.password, port: o.port, pid, stop };
 }
 
-/** Options as arguments, so no config file can drift from what remediator relies on. */
+/** Options as arguments, so no config file can drift from what remediator relies on (all but the password). */
 function redisArgs(dataDir: string, port: number): string[] {
   return [
     ...['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes'],

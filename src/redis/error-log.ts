@@ -39,7 +39,7 @@ export function logConnectionErrors(
       return;
     }
     log.warn(
-      { err, connection: name, suppressed },
+      { err: safeRedisError(err), connection: name, suppressed },
       `Redis ${name} connection failing; reconnecting in the background`,
     );
     lastLoggedAt = at;
@@ -54,4 +54,15 @@ export function logConnectionErrors(
     announced = false;
     suppressed = 0;
   });
+}
+
+/**
+ * The parts of a Redis error fit for a log line. ioredis attaches the failed command to its errors,
+ * and when the handshake fails that is `HELLO 3 AUTH <user> <password>`: logging the whole error
+ * object would write the password into the log.
+ */
+export function safeRedisError(err: unknown): { type: string; message: string; code?: string } {
+  if (!(err instanceof Error)) return { type: 'Error', message: String(err) };
+  const code = (err as NodeJS.ErrnoException).code;
+  return { type: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
 }

@@ -2,15 +2,22 @@ import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Sends one inline PING over a bare socket. A raw probe rather than an ioredis client because a
- * server that is still loading its AOF answers `-LOADING`, which must read as "not yet" instead of
- * an error, and because nothing here should keep reconnecting after the answer.
+ * Sends PING over a bare socket, after AUTH when the server needs a `password`. A raw probe rather
+ * than an ioredis client because a server that is still loading its AOF answers `-LOADING`, which
+ * must read as "not yet" instead of an error, and because nothing here should keep reconnecting
+ * after the answer.
  *
- * @returns true only for `+PONG`
+ * @returns true only for `+PONG` (and `+OK` to the AUTH before it)
  */
-export function answersPing(port: number, host = '127.0.0.1', timeoutMs = 1_000): Promise<boolean> {
+export function answersPing(
+  port: number,
+  host = '127.0.0.1',
+  timeoutMs = 1_000,
+  password?: string,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host });
+    const commands = password === undefined ? [['PING']] : [['AUTH', password], ['PING']];
     let reply = '';
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -18,13 +25,21 @@ export function answersPing(port: number, host = '127.0.0.1', timeoutMs = 1_000)
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(commands.map(encodeCommand).join('')));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n');
+      if (lines.length <= commands.length) return; // not every reply is complete yet
+      const pong = lines[commands.length - 1]!.startsWith('+PONG');
+      done(pong && (password === undefined || lines[0] === '+OK'));
     });
     socket.once('close', () => done(false));
   });
+}
+
+/** RESP array of bulk strings: safe for any byte in a password, unlike an inline command. */
+function encodeCommand(args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 }
 
 /**
@@ -47,6 +62,11 @@ export async function pollUntil(
 }
 
 /** Waits until a Redis on `host:port` answers PING; false after `timeoutMs`. */
-export function waitForPing(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<boolean> {
-  return pollUntil((remaining) => answersPing(port, host, Math.min(1_000, remaining)), timeoutMs);
+export function waitForPing(
+  port: number,
+  timeoutMs: number,
+  host = '127.0.0.1',
+  password?: string,
+): Promise<boolean> {
+  return pollUntil((remaining) => answersPing(port, host, Math.min(1_000, remaining), password), timeoutMs);
 }

@@ -8,31 +8,38 @@ import { RemediatorError } from '../errors.ts';
  * - `redis+sentinel://[user:password@]host:port[,host:port...]/master-name[/db]`: ask these Sentinels
  *   for the current primary of `master-name`, and ask again whenever the connection drops or the
  *   server stops being the primary (a failover). The user and password are the data servers';
- *   the Sentinels themselves are reached without authentication.
+ *   the Sentinels' own come from settings (REMEDIATOR_REDIS_SENTINEL_*). `rediss+sentinel://` speaks
+ *   TLS to the Sentinels and to the data servers.
+ *
+ * `tls` says whether the connections use TLS.
  */
 export type RedisTarget =
-  | { readonly kind: 'url'; readonly url: string }
-  | { readonly kind: 'sentinel'; readonly options: Readonly<RedisOptions> };
+  | { readonly kind: 'url'; readonly url: string; readonly tls: boolean }
+  | { readonly kind: 'sentinel'; readonly options: Readonly<RedisOptions>; readonly tls: boolean };
 
-const SENTINEL = /^redis\+sentinel:\/\/(?:([^@/]*)@)?([^/@]+)\/([^/?#]+)(?:\/(\d{1,2}))?\/?$/;
+const SENTINEL = /^rediss?\+sentinel:\/\/(?:([^@/]*)@)?([^/@]+)\/([^/?#]+)(?:\/(\d{1,2}))?\/?$/;
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /**
  * @throws RemediatorError `E_CONFIG` naming what is wrong, never echoing a password
  */
 export function parseRedisUrl(url: string): RedisTarget {
-  if (url.startsWith('redis+sentinel:')) return { kind: 'sentinel', options: sentinelOptions(url) };
+  if (/^rediss?\+sentinel:/.test(url)) {
+    return { kind: 'sentinel', options: sentinelOptions(url), tls: url.startsWith('rediss') };
+  }
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
     parsed = undefined;
   }
-  if (parsed?.protocol === 'redis:' || parsed?.protocol === 'rediss:') return { kind: 'url', url };
+  if (parsed?.protocol === 'redis:' || parsed?.protocol === 'rediss:') {
+    return { kind: 'url', url, tls: parsed.protocol === 'rediss:' };
+  }
   throw invalid(
     url,
     'use redis://[user:password@]host:port[/db], rediss:// for TLS, or ' +
-      'redis+sentinel://host:port[,host:port...]/master-name[/db] for Sentinel',
+      'redis+sentinel://host:port[,host:port...]/master-name[/db] for Sentinel (rediss+sentinel:// for TLS)',
   );
 }
 

@@ -1,15 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ApprovalStore } from './types.ts';
 
 /**
  * {@link ApprovalStore} on Redis. Keys: `${prefix}approvals:pending`, a sorted set of run ids scored
- * by when they asked (ms); `${prefix}approvals:secret`, the link-signing secret shared by every
- * process when none is configured (written once with SET NX, so concurrent starts agree).
+ * by when they asked (ms); `${prefix}approvals:secret-id`, the fingerprint of the link secret the
+ * last process to start signs with. `${prefix}approvals:secret`, where earlier versions kept the
+ * secret itself, is deleted.
  */
 export function createRedisApprovalStore(redis: Redis, prefix: string): ApprovalStore {
   const pendingKey = `${prefix}approvals:pending`;
-  const secretKey = `${prefix}approvals:secret`;
+  const legacySecretKey = `${prefix}approvals:secret`;
+  const secretIdKey = `${prefix}approvals:secret-id`;
   return {
     async add(runId, requestedAt) {
       await redis.zadd(pendingKey, requestedAt, runId);
@@ -25,10 +26,9 @@ export function createRedisApprovalStore(redis: Redis, prefix: string): Approval
       const since = oldest[1] === undefined ? now : Number(oldest[1]);
       return { count, oldestMs: Math.max(0, now - since) };
     },
-    async sharedSecret() {
-      await redis.set(secretKey, randomBytes(32).toString('base64'), 'NX');
-      const stored = await redis.get(secretKey);
-      return Buffer.from(stored ?? '', 'base64');
+    async swapSecretId(id) {
+      await redis.del(legacySecretKey);
+      return redis.getset(secretIdKey, id);
     },
   };
 }

@@ -163,12 +163,16 @@ export interface TargetStore {
   all(): Promise<Map<string, TargetRecord>>;
 }
 
-/** Approval requests waiting for an answer, and the secret approval links are signed with. */
+/** Approval requests waiting for an answer, and which approval-link secret processes sign with. */
 export interface ApprovalStore {
   add(runId: string, requestedAt: number): Promise<void>;
   remove(runId: string): Promise<void>;
   /** How many wait, and how long the oldest has waited (0 when none). */
   pending(now: number): Promise<{ count: number; oldestMs: number }>;
-  /** A random secret shared by every process on this Redis, made on first use. */
-  sharedSecret(): Promise<Buffer>;
+  /**
+   * Records `id` (a fingerprint of this process's link secret, never the secret) and returns the one
+   * recorded before, so a process can tell that another signs links with a different secret. Also
+   * deletes the secret earlier versions kept in Redis, where anyone reading Redis could mint links.
+   */
+  swapSecretId(id: string): Promise<string | null>;
 }

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { startEmbeddedRedis, type EmbeddedRedisOptions } from '../../src/redis/embedded.ts';
 
 export interface TestRedis {
+  /** Holds the password of the embedded server (`redis://:<password>@...`). */
   url: string;
+  /** The embedded server's `requirepass`; absent for servers the harness did not start. */
+  password?: string;
   port: number;
   pid: number;
   dataDir: string;
@@ -24,7 +27,7 @@ export async function startTestRedis(opts: Omit<EmbeddedRedisOptions, 'dataDir'>
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
     };
-    return { url: server.url, port: server.port, pid: server.pid, dataDir, stop };
+    return { url: server.url, password: server.password, port: server.port, pid: server.pid, dataDir, stop };
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;

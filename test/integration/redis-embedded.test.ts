@@ -58,7 +58,7 @@ describe('startEmbeddedRedis', () => {
   it('answers PING on loopback with noeviction and the AOF on', async () => {
     const server = await startTestRedis();
     cleanups.push(() => server.stop());
-    expect(server.url).toBe(`redis://127.0.0.1:${server.port}`);
+    expect(server.url).toBe(`redis://:${server.password}@127.0.0.1:${server.port}`);
     expect(server.port).not.toBe(6379);
     const redis = client(server.url);
     await ready(redis);

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedRedis } from '../../src/redis/embedded.ts';
@@ -138,7 +139,11 @@ describe('Redis going away', () => {
     expect(down.status).toBe(503);
     expect(((await down.json()) as { code: string }).code).toBe('E_REDIS');
     expect((await svc.get('/readyz')).status).toBe(503);
-    const back = await startEmbeddedRedis({ dataDir: join(svc.dir, 'redis2'), port });
+    // A Redis that comes back answers to the password the service's clients hold.
+    const dataDir = join(svc.dir, 'redis2');
+    await mkdir(dataDir, { mode: 0o700 });
+    await writeFile(join(dataDir, 'redis.password'), `${svc.redis.password}\n`, { mode: 0o600 });
+    const back = await startEmbeddedRedis({ dataDir, port });
     try {
       let status = 0;
       for (let i = 0; i < 100 && status !== 202; i++) {

@@ -33,6 +33,7 @@ describe('readSettings', () => {
     expect(readSettings({}, CWD)).toEqual({
       host: '127.0.0.1',
       port: 9787,
+      redisClient: {},
       redisPrefix: 'remediator',
       redisMinReplicas: 0,
       runbooksDir: '/srv/remediator/runbooks',
@@ -67,6 +68,7 @@ describe('readSettings', () => {
         REMEDIATOR_PORT: '8080',
         REDIS_URL: 'redis://redis.example:6379/2',
         REMEDIATOR_REDIS_PREFIX: 'rx',
+        REMEDIATOR_REDIS_PASSWORD: 'redis-pw',
         REMEDIATOR_REDIS_MIN_REPLICAS: '1',
         REMEDIATOR_RUNBOOKS_DIR: 'conf/runbooks',
         REMEDIATOR_INVENTORY: '/etc/remediator/inventory.yaml',
@@ -102,6 +104,7 @@ describe('readSettings', () => {
       host: '0.0.0.0',
       port: 8080,
       redisUrl: 'redis://redis.example:6379/2',
+      redisClient: { password: 'redis-pw' },
       redisPrefix: 'rx',
       redisMinReplicas: 1,
       runbooksDir: '/srv/remediator/conf/runbooks',

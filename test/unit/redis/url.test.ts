@@ -6,10 +6,12 @@ describe('parseRedisUrl', () => {
     expect(parseRedisUrl('redis://:pw@127.0.0.1:6380/2')).toEqual({
       kind: 'url',
       url: 'redis://:pw@127.0.0.1:6380/2',
+      tls: false,
     });
     expect(parseRedisUrl('rediss://redis.example:6380')).toEqual({
       kind: 'url',
       url: 'rediss://redis.example:6380',
+      tls: true,
     });
   });
 
@@ -26,6 +28,7 @@ describe('parseRedisUrl', () => {
         ],
         name: 'main',
       },
+      tls: false,
     });
     expect(parseRedisUrl('redis+sentinel://app:s%40cret@127.0.0.1:26379/my-master/3')).toEqual({
       kind: 'sentinel',
@@ -36,6 +39,11 @@ describe('parseRedisUrl', () => {
         password: 's@cret',
         db: 3,
       },
+      tls: false,
+    });
+    expect(parseRedisUrl('rediss+sentinel://127.0.0.1:26379/m')).toMatchObject({
+      kind: 'sentinel',
+      tls: true,
     });
     expect(parseRedisUrl('redis+sentinel://:pw@127.0.0.1:26379/m')).toMatchObject({
       options: { password: 'pw', name: 'm' },
