@@ -54,8 +54,8 @@ describe('the leak check (vitest globalSetup, test/harness/leaks/)', () => {
           '^leak check failed: the tests left behind',
           '1 process\\(es\\) outlived the tests \\(killed now\\):',
           '  pid (\\d+) \\(env\\) started by test/fixtures/leaky/leaks.fixture.ts > leaves a sleep running and a file behind: sleep 60',
-          "1 temp file\\(s\\) or directory\\(ies\\) left \\(file-<name>: the test file's\\):",
-          '  file-fixtures-leaky-leaks.fixture.ts-\\w{6}/left-behind.txt\n$',
+          "1 temp file\\(s\\) or directory\\(ies\\) left \\(t-<name>: the test file's\\):",
+          '  t-leaks.fixture.ts-\\w{6}/left-behind.txt\n$',
         ].join('\n'),
       ),
     );
@@ -94,22 +94,22 @@ describe('the leak check (vitest globalSetup, test/harness/leaks/)', () => {
 
   it('lists what is left in the run directory, down to each test file directory, and skips caches', async () => {
     const runDir = await fakeRunDir();
-    await mkdir(join(runDir, 'file-a.test.ts-x1'));
-    await mkdir(join(runDir, 'file-a.test.ts-x1', 'remediator-svc-1'));
-    await mkdir(join(runDir, 'file-b.test.ts-x2'));
-    await mkdir(join(runDir, 'file-b.test.ts-x2', 'tsx-0'));
+    await mkdir(join(runDir, 't-a-x1'));
+    await mkdir(join(runDir, 't-a-x1', 'remediator-svc-1'));
+    await mkdir(join(runDir, 't-b-x2'));
+    await mkdir(join(runDir, 't-b-x2', 'tsx-0'));
     await mkdir(join(runDir, 'tsx-0'));
     await writeFile(join(runDir, 'stray.txt'), '');
     const left = await findLeftovers(runDir, (name) => name === 'tsx-0');
-    expect(left).toEqual(['file-a.test.ts-x1/remediator-svc-1', 'stray.txt']);
+    expect(left).toEqual(['stray.txt', 't-a-x1/remediator-svc-1']);
     expect(describeLeaks([], [])).toBe('');
     expect(describeLeaks([{ pid: 7, command: 'redis-server 127.0.0.1:1', evidence: 'cwd' }], left)).toBe(
       [
         '1 process(es) outlived the tests (killed now):',
         '  pid 7 (cwd) started by an unknown test: redis-server 127.0.0.1:1',
-        "2 temp file(s) or directory(ies) left (file-<name>: the test file's):",
-        '  file-a.test.ts-x1/remediator-svc-1',
+        "2 temp file(s) or directory(ies) left (t-<name>: the test file's):",
         '  stray.txt',
+        '  t-a-x1/remediator-svc-1',
       ].join('\n'),
     );
   });

@@ -15,7 +15,8 @@ const KILL_WAIT_MS = 2_000;
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const base = tmpdir();
-  const runDir = await realpath(await mkdtemp(join(base, 'remediator-test-run-')));
+  // Short names: Unix socket paths (HAProxy's, Chromium's) must fit in 108 bytes.
+  const runDir = await realpath(await mkdtemp(join(base, 'rm-run-')));
   // Node's compile cache stays shared between runs, outside the run directory.
   process.env['NODE_COMPILE_CACHE'] ??= join(base, 'node-compile-cache');
   process.env[RUN_DIR_VAR] = runDir;

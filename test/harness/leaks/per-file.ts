@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { RUN_DIR_VAR, STARTED_BY_VAR } from './scan.ts';
 
@@ -11,8 +11,12 @@ import { RUN_DIR_VAR, STARTED_BY_VAR } from './scan.ts';
 const runDir = process.env[RUN_DIR_VAR];
 if (runDir !== undefined) {
   const file = relative(process.cwd(), expect.getState().testPath ?? 'unknown');
-  const slug = file.replace(/^test\//, '').replace(/[^A-Za-z0-9._]+/g, '-');
-  process.env['TMPDIR'] = mkdtempSync(join(runDir, `file-${slug}-`));
+  // Short (Unix socket paths under it must fit in 108 bytes): `t-` and the file's name, e.g. t-crash-Xy12ab.
+  const slug = basename(file)
+    .replace(/\.test\.ts$/, '')
+    .replace(/[^A-Za-z0-9._]+/g, '-')
+    .slice(0, 24);
+  process.env['TMPDIR'] = mkdtempSync(join(runDir, `t-${slug}-`));
   process.env[STARTED_BY_VAR] = file;
   beforeEach(() => {
     process.env[STARTED_BY_VAR] = `${file} > ${expect.getState().currentTestName ?? '?'}`;

@@ -72,7 +72,7 @@ export async function findLeftovers(dir: string, expected: (name: string) => boo
   const left: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (expected(entry.name)) continue;
-    if (!entry.isDirectory() || !entry.name.startsWith('file-')) {
+    if (!entry.isDirectory() || !entry.name.startsWith('t-')) {
       left.push(entry.name);
       continue;
     }
@@ -95,7 +95,7 @@ export function describeLeaks(processes: readonly OwnProcess[], leftovers: reado
     }
   }
   if (leftovers.length > 0) {
-    lines.push(`${leftovers.length} temp file(s) or directory(ies) left (file-<name>: the test file's):`);
+    lines.push(`${leftovers.length} temp file(s) or directory(ies) left (t-<name>: the test file's):`);
     for (const path of leftovers) lines.push(`  ${path}`);
   }
   return lines.join('\n');
