@@ -11,5 +11,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     maxWorkers: 1,
     reporters: ['default', './test/summary-reporter.ts', './test/chaos/table-reporter.ts'],
+    // Fails the run when a test leaves a process or a temp file behind (test/harness/leaks/).
+    globalSetup: ['./test/harness/leaks/global-setup.ts'],
+    setupFiles: ['./test/harness/leaks/per-file.ts'],
   },
 });

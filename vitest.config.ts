@@ -10,5 +10,8 @@ export default defineConfig({
     // Integration tests start real servers; two cores are shared, so keep parallelism modest.
     maxWorkers: 2,
     reporters: ['default', './test/summary-reporter.ts'],
+    // Fails the run when a test leaves a process or a temp file behind (test/harness/leaks/).
+    globalSetup: ['./test/harness/leaks/global-setup.ts'],
+    setupFiles: ['./test/harness/leaks/per-file.ts'],
   },
 });

@@ -22,6 +22,13 @@ export interface TestService {
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   /** Polls a run until it ends (bounded), then returns its record. */
   waitForRun(id: string, timeoutMs?: number): Promise<RunRecord>;
+  /**
+   * Stops the service and starts it again over the same files and Redis (a deploy, a crash-free
+   * restart). The returned service owns what this one owned: its stop() stops the Redis and removes
+   * the directory; this one must not be stopped again.
+   */
+  restart(): Promise<TestService>;
+  /** Stops the service, then the Redis it started (not one passed in), and removes its directory. */
   stop(): Promise<void>;
 }
 
@@ -38,11 +45,26 @@ export interface TestServiceOptions {
 /** The real service (composition root, Redis, worker, HTTP on a free port) over temp config files. */
 export async function startTestService(options: TestServiceOptions): Promise<TestService> {
   const dir = await mkdtemp(join(tmpdir(), 'remediator-svc-'));
-  await mkdir(join(dir, 'runbooks'));
-  for (const [name, text] of Object.entries(options.runbooks))
-    await writeFile(join(dir, 'runbooks', name), text);
-  await writeFile(join(dir, 'inventory.yaml'), options.inventory);
+  try {
+    await mkdir(join(dir, 'runbooks'));
+    for (const [name, text] of Object.entries(options.runbooks))
+      await writeFile(join(dir, 'runbooks', name), text);
+    await writeFile(join(dir, 'inventory.yaml'), options.inventory);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const redis = options.redis ?? (await startTestRedis());
+  return launch(options, dir, redis, options.redis === undefined);
+}
+
+/** Starts the service over prepared files; `ownsRedis`: stop() stops that Redis too. */
+async function launch(
+  options: TestServiceOptions,
+  dir: string,
+  redis: TestRedis,
+  ownsRedis: boolean,
+): Promise<TestService> {
   // Global caps high enough that tests about other things are not limited by them.
   const env = {
     REDIS_URL: redis.url,
@@ -52,7 +74,6 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     REMEDIATOR_MAX_IN_FLIGHT: '100',
     ...options.env,
   };
-  const settings = readSettings(env, dir);
   let logText = '';
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -60,7 +81,16 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
       done();
     },
   });
-  const service = await startService(settings, options.mode ?? 'serve', env, pino({ level: 'debug' }, sink));
+  let service: Service;
+  try {
+    const settings = readSettings(env, dir);
+    service = await startService(settings, options.mode ?? 'serve', env, pino({ level: 'debug' }, sink));
+  } catch (err) {
+    // A service that did not start leaves nothing behind either.
+    if (ownsRedis) await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const url = service.url;
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(url + path, {
@@ -90,9 +120,13 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     post: (path, body, headers) => call('POST', path, body, headers),
     get: (path, headers) => call('GET', path, undefined, headers ?? authHeader(env)),
     waitForRun,
+    async restart() {
+      await service.stop();
+      return launch(options, dir, redis, ownsRedis);
+    },
     async stop() {
       await service.stop();
-      if (!options.redis) await redis.stop();
+      if (ownsRedis) await redis.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -6,6 +6,7 @@ import type { RunRecord } from '../../src/types.ts';
 import { payload } from '../harness/payloads.ts';
 import { startRoutedHttp, type RoutedHttp } from '../harness/routed-http.ts';
 import { startTestService, type TestService } from '../harness/service.ts';
+import { childEnv } from '../harness/child-env.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const TOKEN = 'op-token';
@@ -62,7 +63,7 @@ let fleet: RoutedHttp;
 let hooks: RoutedHttp;
 let svc: TestService;
 
-async function start(redis?: TestService['redis']): Promise<TestService> {
+async function start(): Promise<TestService> {
   return startTestService({
     runbooks: {
       'risky.yaml': RISKY,
@@ -77,7 +78,6 @@ async function start(redis?: TestService['redis']): Promise<TestService> {
       REMEDIATOR_ESCALATION_WEBHOOKS: `${hooks.baseUrl}/escalate`,
       REMEDIATOR_SLACK_SIGNING_SECRET: SLACK_SECRET,
     },
-    ...(redis ? { redis } : {}),
   });
 }
 
@@ -142,7 +142,7 @@ function cli(args: string[]): Promise<{ code: number | null; out: string; err: s
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`${ROOT}bin/remediator.js`, ...args, '--url', svc.url], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', REMEDIATOR_OPERATOR_TOKEN: TOKEN },
+      env: childEnv({ REMEDIATOR_OPERATOR_TOKEN: TOKEN }),
     });
     let out = '';
     let err = '';
@@ -372,9 +372,7 @@ describe('waiting survives a restart', () => {
   it('a run waiting when the service stops is still waiting after it starts again, and runs when approved', async () => {
     const a = await fire('Risky', 'risky');
     await waitFor(a.id, 'awaiting_approval');
-    const redis = svc.redis;
-    await svc.service.stop();
-    svc = await start(redis);
+    svc = await svc.restart();
     expect(((await (await svc.get(`/api/v1/runs/${a.id}`)).json()) as RunRecord).status).toBe(
       'awaiting_approval',
     );

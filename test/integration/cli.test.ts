@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
 import { fixture, payload } from '../harness/payloads.ts';
+import { childEnv } from '../harness/child-env.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE_01 = 'test/fixtures/alertmanager-0.25/01-firing-group-of-3.json';
@@ -24,7 +25,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome>
       ['bin/remediator.js', ...args],
       {
         cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: tmp, ...env },
+        env: childEnv({ HOME: tmp, ...env }),
         timeout: 30_000,
       },
       (err, stdout, stderr) => {

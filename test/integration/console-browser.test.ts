@@ -41,7 +41,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   target = await startHttpTarget();
-  [svc, browser] = await Promise.all([
+  // allSettled: when one fails, the other is still kept, so afterAll stops it.
+  const [started, launched] = await Promise.allSettled([
     startTestService({
       runbooks: RUNBOOKS,
       inventory: httpInventory({ [target.baseUrl]: ['api-1', 'api-2', 'db-1', 'db-2'] }),
@@ -49,6 +50,9 @@ beforeAll(async () => {
     }),
     launchChromium(),
   ]);
+  if (started.status === 'fulfilled') svc = started.value;
+  if (launched.status === 'fulfilled') browser = launched.value;
+  for (const result of [started, launched]) if (result.status === 'rejected') throw result.reason;
   // Some history to look at: a healed service, a failed run (unknown target), hostile labels.
   const seeded = [
     await fire(svc, 'restart-service', {

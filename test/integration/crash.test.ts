@@ -16,6 +16,7 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { startRoutedHttp, type RoutedHttp } from '../harness/routed-http.ts';
 import { startTestService, type TestService } from '../harness/service.ts';
 import { startSshd, type Sshd } from '../harness/sshd.ts';
+import { childEnv } from '../harness/child-env.ts';
 
 /**
  * What happens to a run when the process acting on it dies, stalls or loses its target lock: real
@@ -79,7 +80,7 @@ async function serve(dir: string, redis: TestRedis): Promise<Proc> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/remediator.js'), 'serve'], {
     cwd: dir,
     env: {
-      PATH: process.env['PATH'] ?? '',
+      ...childEnv(),
       REDIS_URL: redis.url,
       REMEDIATOR_PORT: String(port),
       // Stalled jobs come back within about twice this.

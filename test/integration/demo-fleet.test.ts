@@ -11,6 +11,7 @@ import { startSupervisor, type Supervisor } from '../../demo/supervise.ts';
 import { stopProcess } from '../harness/daemon.ts';
 import { startHaproxy, type TestHaproxy } from '../harness/haproxy.ts';
 import { freePort } from '../harness/ports.ts';
+import { childEnv } from '../harness/child-env.ts';
 
 /**
  * The demo fleet on loopback: demo/service.ts as a real process, demo/supervise.ts restarting real
@@ -242,7 +243,7 @@ describe('supervisor', () => {
 
   const demoRestart = (...args: string[]) =>
     promisify(execFile)(join(ROOT, 'demo/bin/demo-restart'), args, {
-      env: { PATH: process.env['PATH'], DEMO_STATE_DIR: stateDir },
+      env: childEnv({ DEMO_STATE_DIR: stateDir }),
     });
 
   it('writes the instances file that demo-restart reads: service, name, number', async () => {
@@ -341,7 +342,7 @@ describe('HAProxy in front of the fleet', () => {
     const [drained] = fleet.map((item) => item.name);
     const haproxyCmd = (input: string) => {
       const run = promisify(execFile)(join(ROOT, 'demo/bin/haproxy-cmd'), [], {
-        env: { PATH: process.env['PATH'], HAPROXY_SOCKET: haproxy.socketPath },
+        env: childEnv({ HAPROXY_SOCKET: haproxy.socketPath }),
       });
       run.child.stdin?.end(input);
       return run;

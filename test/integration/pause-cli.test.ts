@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../harness/service.ts';
+import { childEnv } from '../harness/child-env.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 let svc: TestService;
@@ -20,7 +21,7 @@ function cli(args: string[], token = 'op'): Promise<{ code: number | null; out: 
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`${ROOT}bin/remediator.js`, ...args, '--url', svc.url], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', REMEDIATOR_OPERATOR_TOKEN: token },
+      env: childEnv({ REMEDIATOR_OPERATOR_TOKEN: token }),
     });
     let out = '';
     let err = '';

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,9 +31,12 @@ steps:
       timeout: 2s
 `;
 
+let secretDir: string | undefined;
+
 beforeAll(async () => {
   target = await startHttpTarget();
-  const secretFile = join(tmpdir(), `remediator-token-${process.pid}`);
+  secretDir = await mkdtemp(join(tmpdir(), 'remediator-token-'));
+  const secretFile = join(secretDir, 'token');
   await writeFile(secretFile, `${SECRET}\n`);
   svc = await startTestService({
     runbooks: { 'pool.yaml': RUNBOOK },
@@ -50,6 +53,7 @@ targets:
 afterAll(async () => {
   await svc?.stop();
   await target?.stop();
+  if (secretDir) await rm(secretDir, { recursive: true, force: true });
 });
 
 async function post(labels: Record<string, string>) {

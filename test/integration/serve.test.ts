@@ -10,6 +10,7 @@ import { freePort } from '../harness/ports.ts';
 import { fixture, payload } from '../harness/payloads.ts';
 import { startTestRedis } from '../harness/redis.ts';
 import { startSshd } from '../harness/sshd.ts';
+import { childEnv } from '../harness/child-env.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -27,7 +28,7 @@ interface Proc {
 function remediator(args: string[], env: Record<string, string>, cwd = ROOT): Proc {
   const child = spawn(process.execPath, [join(ROOT, 'bin/remediator.js'), ...args], {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
