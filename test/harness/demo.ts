@@ -40,7 +40,7 @@ export interface RunningDemo {
 }
 
 export async function startDemo(args: readonly string[] = [], readyTimeoutMs = 90_000): Promise<RunningDemo> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', ...args], {
+  const child = spawn(process.execPath, ['demo/run.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
