@@ -39,4 +39,4 @@ for (const file of await listFiles(SRC)) {
   await copyFile(file, target);
   copied++;
 }
-console.log(`${relative(process.cwd(), DIST) || '.'}: compiled src/, copied ${copied} other file(s)`);
+process.stderr.write(`${relative(process.cwd(), DIST) || '.'}: compiled src/, copied ${copied} other file(s)\n`);
