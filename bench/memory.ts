@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { buildInstalledLayout } from './lib/compiled.ts';
+import { forkChild } from './lib/child.ts';
 import { rssBytes } from './lib/proc.ts';
 import { MB, sleep } from './lib/stats.ts';
 import type { Row } from './table.ts';
@@ -36,7 +37,7 @@ export async function benchIdleMemory(ctx: BenchContext): Promise<Row[]> {
   // As installed (`npm install -g`): the built JavaScript of dist/. The checkout's `npm start` for the note.
   const installed = await idleRss(ctx, 'idlejs', await buildInstalledLayout(join(ctx.work, 'installed')));
   const checkout = await idleRss(ctx, 'idle');
-  const bare = await ctx.bare('parse');
+  const bare = await forkChild(new URL('./servers/bare-idle.mjs', import.meta.url));
   let base: number;
   try {
     base = (await settledRss(bare.pid)).last;
@@ -57,7 +58,7 @@ export async function benchIdleMemory(ctx: BenchContext): Promise<Row[]> {
       target: { text: `< ${TARGET_MB} MB`, met: installed.last / MB < TARGET_MB },
       note:
         `${SETTLE_MS / 1000} s after /readyz answered 200 (range over that time ${mb(installed.min)}–${mb(installed.max)} MB); ` +
-        `the built JavaScript of dist/, as \`npm install -g\` runs it; the baseline is a bare fastify process. ` +
+        `the built JavaScript of dist/, as \`npm install -g\` runs it; the baseline is a bare fastify process, also JavaScript (bench/servers/bare-idle.mjs). ` +
         `From a checkout (\`npm start\`, src/ by Node's type stripping): ${mb(checkout.last)} MB.`,
     },
   ];
