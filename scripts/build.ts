@@ -39,4 +39,6 @@ for (const file of await listFiles(SRC)) {
   await copyFile(file, target);
   copied++;
 }
-process.stderr.write(`${relative(process.cwd(), DIST) || '.'}: compiled src/, copied ${copied} other file(s)\n`);
+process.stderr.write(
+  `${relative(process.cwd(), DIST) || '.'}: compiled src/, copied ${copied} other file(s)\n`,
+);
