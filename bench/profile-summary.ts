@@ -1,7 +1,7 @@
 // Summarises V8 CPU profiles (`node --cpu-prof`, or `npm run bench -- --profile=DIR`): where the
 // time went, by function and by file, self time only.
 //
-//   node --import tsx bench/profile-summary.ts DIR-or-FILE.cpuprofile [--top=25]
+//   node bench/profile-summary.ts DIR-or-FILE.cpuprofile [--top=25]
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -2,7 +2,7 @@
 // `node --cpu-prof bin/remediator.js serve`, drives the load, stops the service (which writes the
 // profile) and prints the summary of bench/profile-summary.ts.
 //
-//   node --import tsx bench/profile.ts actionable|non-actionable|storm [--seconds=6] [--dir=DIR]
+//   node bench/profile.ts actionable|non-actionable|storm [--seconds=6] [--dir=DIR]
 import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,7 @@ try {
 } finally {
   await ctx.close();
 }
-// One profile per thread: the main thread's is the big one (the other is tsx's module loader).
+// One profile per thread (the main thread's is the big one).
 const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
 const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
 const main = files[sizes.indexOf(Math.max(...sizes))]!;

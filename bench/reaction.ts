@@ -35,16 +35,22 @@ export interface ReactionResult {
 export class Prober {
   private readonly sends = new Map<string, number>();
   private readonly wallSends = new Map<string, number>();
+  private readonly endpoint: Endpoint;
+  private readonly target: Child;
+  private readonly tag: string;
   private next: number;
   private failures = 0;
 
   constructor(
-    private readonly endpoint: Endpoint,
-    private readonly target: Child,
-    private readonly tag: string,
+    endpoint: Endpoint,
+    target: Child,
+    tag: string,
     /** First probe number: probes act on targets probe-(2k+1), probe-(2k+2), which nothing else uses. */
     first: number,
   ) {
+    this.endpoint = endpoint;
+    this.target = target;
+    this.tag = tag;
     this.next = first;
   }
 

@@ -38,7 +38,8 @@ const SECTIONS: Section[] = [
   {
     id: '6',
     title: 'Resident memory',
-    baseline: 'the bare fastify process of 1 (idle) and the bare pipeline of 3 (after the storm)',
+    baseline:
+      'a bare fastify process in JavaScript, bench/servers/bare-idle.mjs (idle), and the bare pipeline of 3 (after the storm)',
   },
 ];
 

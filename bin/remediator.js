@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
+// From a checkout, Node runs the TypeScript in src/ itself (type stripping: no transpiler, no build to
+// forget). An installed package has no src/ but the JavaScript `npm run build` put in dist/; Node also
+// refuses to strip types from files under node_modules, so a checkout installed as a dependency (e.g.
+// from git) must use dist/ too.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../src/cli.ts');
+const src = new URL('../src/cli.ts', import.meta.url);
+const fromSource = existsSync(src) && !fileURLToPath(src).split(/[\\/]/).includes('node_modules');
+const { main } = await import(fromSource ? src.href : new URL('../dist/cli.js', import.meta.url).href);
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // After serve/worker stopped, a Redis client still retrying an absent server must not keep us alive.

@@ -74,7 +74,7 @@ interface Matrix {
 }
 
 function startDemo(): { child: ChildProcess; ready: Promise<Ready> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--random-ports'], {
+  const child = spawn(process.execPath, ['demo/run.ts', '--random-ports'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -96,7 +96,7 @@ async function start(stack: Stack, randomPorts: boolean): Promise<void> {
     await startProcess({
       name: 'fleet',
       command: process.execPath,
-      args: ['--import', 'tsx', join(ROOT, 'demo/supervisor.ts'), fleetFile, '--state-dir', stateDir],
+      args: [join(ROOT, 'demo/supervisor.ts'), fleetFile, '--state-dir', stateDir],
       cwd: ROOT,
       logFile: join(logs, 'fleet.log'),
       ready: async () =>

@@ -32,11 +32,10 @@ const BODY_LIMIT = 4096;
 const MAX_POOL = 10_000;
 
 class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 

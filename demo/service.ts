@@ -1,7 +1,7 @@
 /**
  * Runs one demo service instance:
  *
- *   node --import tsx demo/service.ts --service user-service --instance 1 --port 8081 --state-dir data/demo/run
+ *   node demo/service.ts --service user-service --instance 1 --port 8081 --state-dir data/demo/run
  *     [--host 127.0.0.1]
  *
  * Writes its pid to `<state-dir>/<service>-<instance>.pid` (what demo-restart kills) and stops

@@ -32,7 +32,6 @@ export interface Supervisor {
 }
 
 const SERVICE_SCRIPT = fileURLToPath(new URL('./service.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 /** An instance that ran this long before exiting is not crash-looping: back to the first backoff. */
 const STABLE_MS = 10_000;
 const MAX_BACKOFF_MS = 10_000;
@@ -47,7 +46,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
 
   const start = (spec: FleetInstance, backoffMs: number) => {
     const key = `${spec.service}-${spec.instance}`;
-    const args = ['--import', TSX, SERVICE_SCRIPT, '--service', spec.service, '--instance'];
+    const args = [SERVICE_SCRIPT, '--service', spec.service, '--instance'];
     args.push(String(spec.instance), '--port', String(spec.port), '--state-dir', options.stateDir);
     if (options.host !== undefined) args.push('--host', options.host);
     const child = spawn(process.execPath, args, {

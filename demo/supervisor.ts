@@ -1,7 +1,7 @@
 /**
  * Runs the demo fleet until SIGTERM/SIGINT:
  *
- *   node --import tsx demo/supervisor.ts [demo/fleet.yaml] [--state-dir data/demo/run] [--host 127.0.0.1]
+ *   node demo/supervisor.ts [demo/fleet.yaml] [--state-dir data/demo/run] [--host 127.0.0.1]
  *
  * `--host` is the address every instance listens on (0.0.0.0 in the docker-compose fleet container).
  */

@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Alertmanager retries; keep a slow client from holding a socket forever.
     requestTimeout: 30_000,
     // Signed approval links are path parameters of ~200 characters (the default limit is 100).
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     // The webhook logs one line per notification itself; per-request lines would double that.
     logController: new LogController({ disableRequestLogging: true }),
     // An unknown query parameter is an error, not silently dropped.

@@ -6,7 +6,7 @@ import { validateFiles } from './cli/validate.ts';
 import { openPolicyView } from './cli/policy-view.ts';
 import { pauseCommand } from './cli/pause.ts';
 import { approveCommand } from './cli/approve.ts';
-import { startService, type Mode } from './main.ts';
+import { startService, type Mode, type Service } from './main.ts';
 
 const USAGE = `usage: remediator <command> [options]
 
@@ -71,24 +71,36 @@ export async function main(argv: readonly string[], io: Out = stdio): Promise<nu
 
 async function serve(mode: Mode, io: Out): Promise<number> {
   const settings = readSettings(process.env);
-  const service = await startService(settings, mode, process.env);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      io.err(`remediator: ${signal} received, draining`);
-      service.stop().then(
-        () => resolve(0),
-        (err: unknown) => {
-          io.err(`remediator: error while stopping: ${errorMessage(err)}`);
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  // Handlers go in before anything starts: a signal while runbooks load or redis-server starts must
+  // stop what was started, not kill the process by default and leave the embedded Redis behind.
+  // Repeats are ignored, not fatal: under `npm start` a Ctrl+C reaches the service twice (from the
+  // terminal and forwarded by npm), and the second must not cut the drain short.
+  let received: NodeJS.Signals | undefined;
+  let wake = () => {};
+  const handler = (signal: NodeJS.Signals) => {
+    if (received !== undefined) return;
+    received = signal;
+    wake();
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  let service: Service;
+  try {
+    service = await startService(settings, mode, process.env);
+  } catch (err) {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+    throw err;
+  }
+  if (received === undefined) await new Promise<void>((resolve) => (wake = resolve));
+  io.err(`remediator: ${received} received, draining`);
+  try {
+    await service.stop();
+    return 0;
+  } catch (err) {
+    io.err(`remediator: error while stopping: ${errorMessage(err)}`);
+    return 1;
+  }
 }
 
 async function validate(args: readonly string[], io: Out): Promise<number> {

@@ -12,10 +12,10 @@ export interface Child {
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
-/** Forks `script` (TypeScript, through tsx) with an IPC channel and waits for its `{ ready }` message. */
+/** Forks `script` (TypeScript, run by Node's type stripping) with an IPC channel and waits for its `{ ready }` message. */
 export async function forkChild(script: URL, args: string[] = [], execArgv: string[] = []): Promise<Child> {
   const child = fork(script, args, {
-    execArgv: ['--import', 'tsx', ...execArgv],
+    execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (reply: Reply) => void>();

@@ -1,57 +1,26 @@
-import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import ts from 'typescript';
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 
 /**
- * The service's sources transpiled to JavaScript (types stripped, `.ts` imports rewritten to `.js`; other
- * files copied), with
- * an entry point like bin/remediator.js but without tsx: how much of the resident memory is the tsx loader.
- * Returns the entry file's path.
+ * The layout of the installed package in `outDir`: dist/ built by `npm run build`'s script, bin/, and
+ * schema/, node_modules and package.json linked from the checkout. With no src/ beside it, bin/remediator.js
+ * runs dist/, as it does under node_modules. Returns the entry file's path.
  */
-export async function compileService(outDir: string): Promise<string> {
-  const options: ts.CompilerOptions = {
-    module: ts.ModuleKind.ESNext,
-    target: ts.ScriptTarget.ES2022,
-    rewriteRelativeImportExtensions: true,
-    verbatimModuleSyntax: true,
-  };
-  for (const file of await listFiles(join(REPO, 'src'))) {
-    const out = join(outDir, relative(REPO, file)).replace(/\.ts$/, '.js');
-    await mkdir(dirname(out), { recursive: true });
-    // Templates, styles and scripts the code reads beside itself are copied as they are.
-    if (!file.endsWith('.ts')) {
-      await copyFile(file, out);
-      continue;
-    }
-    await writeFile(
-      out,
-      ts.transpileModule(await readFile(file, 'utf8'), { compilerOptions: options }).outputText,
-    );
-  }
-  // Packages, the JSON schemas and package.json (for the version) are found relative to the code,
-  // as in the checkout.
-  await symlink(join(REPO, 'node_modules'), join(outDir, 'node_modules'));
-  await symlink(join(REPO, 'schema'), join(outDir, 'schema'));
-  await symlink(join(REPO, 'package.json'), join(outDir, 'package.json'));
-  const entry = join(outDir, 'remediator.mjs');
-  await writeFile(
-    entry,
-    "import { main } from './src/cli.js';\n" +
-      'const code = await main(process.argv.slice(2));\n' +
-      'process.exitCode = code;\n' +
-      'setTimeout(() => process.exit(code), 1000).unref();\n',
+export async function buildInstalledLayout(outDir: string): Promise<string> {
+  const build = spawnSync(
+    process.execPath,
+    [join(REPO, 'scripts/build.ts'), '--out-dir', join(outDir, 'dist')],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
   );
-  return entry;
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((e) =>
-      e.isDirectory() ? listFiles(join(dir, e.name)) : Promise.resolve([join(dir, e.name)]),
-    ),
-  );
-  return nested.flat();
+  if (build.status !== 0) throw new Error(`scripts/build.ts failed (exit ${build.status})`);
+  await mkdir(join(outDir, 'bin'), { recursive: true });
+  await copyFile(join(REPO, 'bin/remediator.js'), join(outDir, 'bin/remediator.js'));
+  for (const name of ['node_modules', 'schema', 'package.json'])
+    await symlink(join(REPO, name), join(outDir, name));
+  return join(outDir, 'bin/remediator.js');
 }

@@ -17,7 +17,7 @@ export interface RemediatorOptions {
   webhookToken: string;
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
-  /** The program to run. @defaultValue `bin/remediator.js` (TypeScript through tsx, as `npm start` does) */
+  /** The program to run. @defaultValue `bin/remediator.js` (src/ by type stripping, as `npm start` does) */
   entry?: string;
   env?: Record<string, string>;
 }

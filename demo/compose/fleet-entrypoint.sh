@@ -9,4 +9,4 @@ chown remediator:remediator /run/demo
 /usr/sbin/sshd -D -e -f /app/demo/compose/sshd_config &
 export HOME=/home/remediator
 exec setpriv --reuid=remediator --regid=remediator --init-groups \
-  node --import tsx /app/demo/supervisor.ts /app/demo/fleet.yaml --state-dir /run/demo --host 0.0.0.0
+  node /app/demo/supervisor.ts /app/demo/fleet.yaml --state-dir /run/demo --host 0.0.0.0

@@ -3,7 +3,7 @@
  * rendered for demo/fleet.yaml as the compose stack runs it. HAProxy shares remediator's network with
  * the fleet, so the servers are on 127.0.0.1; the frontend listens on every interface, port 8080; the
  * admin socket is in the volume the fleet container mounts too. Regenerate with
- * `node --import tsx demo/compose/write-haproxy-cfg.ts`; test/integration/compose.test.ts checks that the
+ * `node demo/compose/write-haproxy-cfg.ts`; test/integration/compose.test.ts checks that the
  * committed file is what this renders.
  */
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-/** Writes demo/compose/haproxy.cfg: `node --import tsx demo/compose/write-haproxy-cfg.ts`. */
+/** Writes demo/compose/haproxy.cfg: `node demo/compose/write-haproxy-cfg.ts`. */
 import { writeFile } from 'node:fs/promises';
 import { COMPOSE_HAPROXY_CFG, composeHaproxyConfig } from './haproxy-config.ts';
 

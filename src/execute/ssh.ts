@@ -6,7 +6,7 @@
 import { AssertionError } from 'node:assert';
 import type { EventEmitter } from 'node:events';
 import { readFile as fsReadFile } from 'node:fs/promises';
-import { NodeSSH } from 'node-ssh';
+import type { NodeSSH } from 'node-ssh';
 import { errorMessage, RemediatorError } from '../errors.ts';
 import type { SshTarget, StepResult } from '../types.ts';
 import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES, type Executors, type SshAction } from './executor.ts';
@@ -38,6 +38,11 @@ interface ExitStatus {
   signal: string | null;
 }
 
+// node-ssh is loaded at the first ssh step, not at start: its ssh2 allocates ~17 MB for its crypto,
+// which an idle service, or one whose runbooks only make HTTP calls, does not need.
+let nodeSsh: Promise<typeof import('node-ssh')> | undefined;
+const loadNodeSsh = () => (nodeSsh ??= import('node-ssh'));
+
 export function createSshExecutor(deps: SshExecutorDeps = {}): SshExecutor {
   const readFile = deps.readFile ?? ((path: string) => fsReadFile(path, 'utf8'));
 
@@ -58,7 +63,7 @@ export function createSshExecutor(deps: SshExecutorDeps = {}): SshExecutor {
     // One deadline covers reading the files, connecting and running; a shutdown signal ends it early.
     const stop = AbortSignal.any([AbortSignal.timeout(action.timeoutMs), ...(signal ? [signal] : [])]);
     const output = { stdout: createCapture(), stderr: createCapture() };
-    const ssh = new NodeSSH();
+    const ssh = new (await loadNodeSsh()).NodeSSH();
     let verdict: HostKeyVerdict | undefined;
     try {
       const config = await race(

@@ -3,6 +3,7 @@
  * `DEMO_READY {json}` line (demo/stack/ready.ts), stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { pathWithThisNode } from './proc-tree.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,8 +41,10 @@ export interface RunningDemo {
 }
 
 export async function startDemo(args: readonly string[] = [], readyTimeoutMs = 90_000): Promise<RunningDemo> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', ...args], {
+  // Through npm, as a user starts it: SIGTERM to npm's pid must stop everything the demo started.
+  const child = spawn('npm', ['run', '--silent', 'demo', '--', ...args], {
     cwd: ROOT,
+    env: { ...process.env, PATH: pathWithThisNode(), npm_config_update_notifier: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -82,8 +82,9 @@ async function launch(
     },
   });
   let service: Service;
+  let settings: ReturnType<typeof readSettings>;
   try {
-    const settings = readSettings(env, dir);
+    settings = readSettings(env, dir);
     service = await startService(settings, options.mode ?? 'serve', env, pino({ level: 'debug' }, sink));
   } catch (err) {
     // A service that did not start leaves nothing behind either.

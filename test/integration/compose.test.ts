@@ -101,7 +101,11 @@ function builds(file: ComposeFile): Array<[string, string]> {
 /** Sources of a Dockerfile's COPY lines (not `COPY --from`), relative to the build context. */
 function copySources(dockerfile: string): string[] {
   return [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((match) =>
-    match[1]!.trim().split(/\s+/).slice(0, -1),
+    match[1]!
+      .trim()
+      .split(/\s+/)
+      .filter((word) => !word.startsWith('--'))
+      .slice(0, -1),
   );
 }
 
@@ -157,6 +161,28 @@ describe('docker-compose.yml', () => {
       const missing = sources.filter((source) => !existsSync(join(ROOT, context, source)));
       expect({ dockerfile, missing }).toEqual({ dockerfile, missing: [] });
     }
+  });
+
+  it('builds remediator on Node 24 in two stages, runs it as a non-root user, with a health check', () => {
+    const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const bases = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(bases).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
+    expect(text).toMatch(/^RUN npm ci --no-audit --no-fund$/m);
+    expect(text).toMatch(/^RUN npm run build$/m);
+    expect(text).toMatch(/^RUN npm ci --omit=dev /m);
+    expect(text).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    // Every file the build stage compiles from, and what the runtime stage reads, exists here.
+    for (const needed of ['tsconfig.build.json', 'scripts/build.ts', 'src/cli.ts', 'bin/remediator.js'])
+      expect(existsSync(join(ROOT, needed)), needed).toBe(true);
+    const user = [...text.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
+    expect(user).toEqual(['node']);
+    expect(text).toMatch(
+      /^HEALTHCHECK .*CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:9787\/healthz'\)/m,
+    );
+    expect(text).toMatch(/apt-get install -y --no-install-recommends redis-server/);
+    expect(text).toMatch(/^CMD \["node", "bin\/remediator\.js", "serve"\]$/m);
+    // The dist/ of a checkout must not reach the build context: the image builds its own.
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')).toContain('dist');
   });
 
   it('names only declared volumes and existing services', () => {

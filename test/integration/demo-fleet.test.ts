@@ -75,7 +75,7 @@ describe('demo service, a real process', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    const args = ['--import', 'tsx', 'demo/service.ts', '--service', 'order-service', '--instance', '1'];
+    const args = ['demo/service.ts', '--service', 'order-service', '--instance', '1'];
     child = spawn(process.execPath, [...args, '--port', String(port), '--state-dir', stateDir], {
       cwd: ROOT,
       stdio: 'ignore',

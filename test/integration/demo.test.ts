@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMORY_LIMIT_BYTES } from '../../demo/sim.ts';
 import { runtimeCommand } from '../../demo/stack/haproxy-socket.ts';
+import { descendants, isAlive } from '../harness/proc-tree.ts';
 import { seriesValues, startDemo, until, type DemoFaultInfo, type RunningDemo } from '../harness/demo.ts';
 
 /**
@@ -177,6 +178,9 @@ describe('npm run demo', () => {
   it('stops cleanly on SIGTERM', { timeout: 30_000 }, async () => {
     clearInterval(polling);
     const { pids, urls, instances, dir } = ready();
+    // Everything below npm's pid: the demo's node, the stack, the fleet's instances, the service's Redis.
+    const tree = descendants(demo!.child.pid!);
+    expect(tree.length).toBeGreaterThan(Object.keys(pids).length);
     const stopAt = Date.now();
     expect(await demo!.stop(15_000)).toBe(0);
     process.stdout.write(`demo: stopped in ${Date.now() - stopAt} ms\n`);
@@ -190,6 +194,7 @@ describe('npm run demo', () => {
     };
     for (const [proc, pid] of Object.entries(pids))
       expect({ proc, alive: alive(pid) }).toEqual({ proc, alive: false });
+    expect(tree.filter(isAlive)).toEqual([]);
     const answering = await Promise.all(
       [...Object.values(urls), ...instances.map((item) => item.url)].map((base) =>
         fetch(base, { signal: AbortSignal.timeout(1000) }).then(

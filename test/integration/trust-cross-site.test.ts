@@ -87,12 +87,13 @@ describe('without a configured operator token', () => {
     // Even with the token (a browser that has it, e.g. through Basic auth): another site never writes.
     const withToken = { ...EVIL, authorization: `Bearer ${svc.operatorToken}` };
     expect((await svc.post(url, body, withToken)).status).toBe(403);
-    for (const headers of <Array<Record<string, string>>>[
+    const odd: Array<Record<string, string>> = [
       { origin: 'http://evil.example' },
       { 'sec-fetch-site': 'same-site' },
       { origin: 'null' },
       { origin: 'not a url' },
-    ])
+    ];
+    for (const headers of odd)
       expect((await svc.post(url, body, headers)).status, JSON.stringify(headers)).toBe(403);
     expect((await svc.post(url, body)).status).toBe(401);
     expect(await status(a.id)).toBe('awaiting_approval');

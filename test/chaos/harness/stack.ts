@@ -107,7 +107,7 @@ async function build(
     await startProc({
       name: 'fleet',
       command: process.execPath,
-      args: ['--import', 'tsx', join(ROOT, 'demo/supervisor.ts'), fleetFile, '--state-dir', stateDir],
+      args: [join(ROOT, 'demo/supervisor.ts'), fleetFile, '--state-dir', stateDir],
       cwd: ROOT,
       logFile: join(dir, 'fleet.log'),
       ready: async () =>
