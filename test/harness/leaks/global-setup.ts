@@ -1,4 +1,4 @@
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeLeaks, findLeftovers, findOwnProcesses, RUN_DIR_VAR, type OwnProcess } from './scan.ts';
@@ -17,6 +17,9 @@ export default async function setup(): Promise<() => Promise<void>> {
   const base = tmpdir();
   // Short names: Unix socket paths (HAProxy's, Chromium's) must fit in 108 bytes.
   const runDir = await realpath(await mkdtemp(join(base, 'rm-run-')));
+  // Traversable (not listable) by others, like /tmp itself: tests log in over ssh as unprivileged users
+  // whose scripts live below (trust-login-shells); what each test keeps private is in its own 0700 dir.
+  await chmod(runDir, 0o711);
   // Node's compile cache stays shared between runs, outside the run directory.
   process.env['NODE_COMPILE_CACHE'] ??= join(base, 'node-compile-cache');
   process.env[RUN_DIR_VAR] = runDir;

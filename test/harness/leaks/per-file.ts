@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { RUN_DIR_VAR, STARTED_BY_VAR } from './scan.ts';
@@ -17,6 +17,7 @@ if (runDir !== undefined) {
     .replace(/[^A-Za-z0-9._]+/g, '-')
     .slice(0, 24);
   process.env['TMPDIR'] = mkdtempSync(join(runDir, `t-${slug}-`));
+  chmodSync(process.env['TMPDIR'], 0o711); // traversable, as the run directory (global-setup.ts)
   process.env[STARTED_BY_VAR] = file;
   beforeEach(() => {
     process.env[STARTED_BY_VAR] = `${file} > ${expect.getState().currentTestName ?? '?'}`;
