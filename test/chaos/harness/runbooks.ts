@@ -79,8 +79,9 @@ ${o.policy ? `policy: ${o.policy}\n` : ''}steps:
 export function streamRunbook(
   file: string,
   policy = "{ cooldown: 0s, maxRuns: 10000 per 1h, maxRunsPerTarget: 10000 per 1h, maxInFlight: 6, group: '' }",
+  stepSeconds = 0.3,
 ): string {
-  const script = `printf '%s start %s\\n' "$2" "$(date +%s%3N)" >> "$1"; sleep 0.3; printf '%s end %s\\n' "$2" "$(date +%s%3N)" >> "$1"`;
+  const script = `printf '%s start %s\\n' "$2" "$(date +%s%3N)" >> "$1"; sleep ${stepSeconds}; printf '%s end %s\\n' "$2" "$(date +%s%3N)" >> "$1"`;
   return `name: chaos-stream
 description: Touch a file for each synthetic alert (chaos suite).
 match: ['alertname = "ChaosStream"']

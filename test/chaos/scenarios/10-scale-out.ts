@@ -33,6 +33,7 @@ export async function threeProcesses(
   ctx: ScenarioContext,
   redisUrl: string,
   env: Record<string, string> = {},
+  stepSeconds = 0.3,
 ) {
   const runbooksDir = join(ctx.dir, 'runbooks');
   await mkdir(runbooksDir, { recursive: true });
@@ -40,7 +41,7 @@ export async function threeProcesses(
   const log = join(ctx.dir, 'stream.log');
   // A blast radius well below what three processes could run at once (3 x 4 slots), so it is tested.
   const policy = `{ cooldown: 0s, maxRuns: 10000 per 1h, maxRunsPerTarget: 10000 per 1h, maxInFlight: ${STREAM_IN_FLIGHT}, group: '' }`;
-  await writeRunbook(runbooksDir, 'stream.yaml', streamRunbook(log, policy));
+  await writeRunbook(runbooksDir, 'stream.yaml', streamRunbook(log, policy, stepSeconds));
   const settings = { REMEDIATOR_RATE_LIMIT: '100000 per 1h', REMEDIATOR_MAX_IN_FLIGHT: '50', ...env };
   const procs = [
     await launch(ctx, { name: 'remediator-serve', redisUrl, runbooksDir, env: settings }),
@@ -63,7 +64,9 @@ export const scaleOut: Scenario = {
     const redis = await startRedisServer({ dir: ctx.dir });
     ctx.defer(() => redis.stop());
     const client = ctx.redis(redis.url);
-    const { procs, log } = await threeProcesses(ctx, redis.url);
+    // Steps of 1.5 s: the cap must be reached for sure, not only when three SSH starts (each up to a few
+    // hundred ms on a busy machine) happen to fall within one 0.3 s step.
+    const { procs, log } = await threeProcesses(ctx, redis.url, {}, 1.5);
     const stream = startStream(ctx.stack, { scenario: '10a', count: 45, everyMs: 200 });
     ctx.defer(() => stream.resolveAll());
     const targets = [1, 2].map((n) => instance(ctx.stack, instanceName('payment-service', n)));
