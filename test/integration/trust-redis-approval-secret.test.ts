@@ -56,7 +56,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  for (const svc of services) await svc.service.stop().catch(() => undefined);
+  for (const svc of services) await svc.stop().catch(() => undefined);
   await Promise.all([redis?.stop(), fleet?.stop(), hooks?.stop()]);
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -139,7 +139,7 @@ describe('the approval-link secret is not in Redis', () => {
     const first = services[0]!;
     const { id, approveUrl } = await awaitingApproval(first);
     const token = approveUrl.slice(approveUrl.lastIndexOf('/') + 1);
-    await first.service.stop();
+    await first.stop();
     services.shift();
     const second = await start(dataDir);
     const page = await fetch(`${second.url}/approvals/${token}`);
