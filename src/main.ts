@@ -158,7 +158,10 @@ export async function startService(
     },
   });
   const escalator = createEscalator({ targets: parseEscalationTargets(settings.escalationWebhooks), log });
-  const redact = createRedactor(configuredSecrets(settings, inventory));
+  // The secrets made here (generated operator token, link secret, embedded Redis password) are
+  // secrets too: a target on this host that prints its files must not put them into run records.
+  const made = { operatorToken: operator.token, approvalSecret: approvalKey.toString('utf8'), redisUrl };
+  const redact = createRedactor(configuredSecrets({ ...settings, ...made }, inventory));
   const runner: RunnerDeps = {
     store: createRedisRunStore(workerStoreRedis, { prefix, maxRuns: settings.maxRuns }),
     runbooks: new Map(runbooks.map((r) => [r.name, r])),

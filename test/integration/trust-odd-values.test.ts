@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
 import { payload } from '../harness/payloads.ts';
@@ -12,6 +14,10 @@ import { startTestService, type TestService } from '../harness/service.ts';
 let server: Server;
 let svc: TestService;
 const reached: string[] = [];
+/** What the "show config" endpoint answers: files of remediator's own data directory, as a target on
+ * the same host might print them (a status page, `cat`, a support bundle). */
+let config = '';
+
 const POLICY = `policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, maxInFlight: 50, group: '' }`;
 const RUNBOOKS = {
   'note.yaml': `
@@ -25,15 +31,25 @@ steps:
   - name: call
     http: { path: '/admin/{{params.svc}}', body: { s: '{{params.svc}}' }, timeout: 2s }
 `,
+  'show.yaml': `
+name: show
+match: ['alertname = "Show"']
+target: api
+${POLICY}
+steps:
+  - name: show
+    http: { method: GET, path: /config, timeout: 2s }
+`,
 };
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     reached.push(req.url ?? '');
-    res.end('ok');
+    res.end(req.url === '/config' ? config : 'ok');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // No REMEDIATOR_OPERATOR_TOKEN and no REMEDIATOR_APPROVAL_SECRET: both are generated in the data dir.
   svc = await startTestService({
     runbooks: RUNBOOKS,
     inventory: `targets:\n  api:\n    http: { baseUrl: "${baseUrl}" }\n`,
@@ -66,5 +82,24 @@ describe('a lone UTF-16 surrogate in an alert', () => {
     expect(run).toMatchObject({ status: 'failed', reason: 'E_UNSAFE_ARG' });
     expect(run.message).toContain('params.svc holds a lone UTF-16 surrogate, which no URL can carry');
     expect(reached.length).toBe(before);
+  });
+});
+
+describe('secrets remediator made itself', () => {
+  it('are redacted from step output like configured ones (the generated operator token and link secret)', async () => {
+    const dataDir = join(svc.dir, 'data');
+    const token = readFileSync(join(dataDir, 'operator-token'), 'utf8').trim();
+    const linkSecret = readFileSync(join(dataDir, 'approval-secret'), 'utf8').trim();
+    expect(token).toBe(svc.operatorToken);
+    config = `operator-token=${token}\napproval-secret=${linkSecret}\n`;
+    const run = await fire({ alertname: 'Show' }, 'show');
+    expect(run).toMatchObject({ status: 'succeeded' });
+    const output = run.steps[0]!.output ?? '';
+    expect(output).toBe('operator-token=[REDACTED]\napproval-secret=[REDACTED]\n');
+    const api = await (await svc.get(`/api/v1/runs/${run.id}`)).text();
+    for (const text of [api, svc.logs()]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(linkSecret);
+    }
   });
 });
