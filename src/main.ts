@@ -99,6 +99,9 @@ export async function startService(
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
   const stores = createPolicyStores(storeRedis, prefix);
+  // storeRedis sends nothing before it is connected (no offline queue), and only `redis` was awaited:
+  // the fingerprint was never written by a process whose Redis had just started.
+  if (reached) await awaitRedis(storeRedis, redactRedisUrl(redisUrl), 3000).catch(() => false);
   await announceSecret(approvalKey, stores.approvals, (fields, msg) => log.warn(fields, msg));
   const linkSecret = (): Promise<Buffer> => Promise.resolve(approvalKey);
   // Links in approval requests: the public URL, else the address this process listens on (known after listen).
