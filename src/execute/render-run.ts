@@ -87,6 +87,16 @@ export function renderAction(step: StepSpec, context: TemplateContext): Rendered
         `step "${step.name}": header ${name} would contain a line break`,
       );
     }
+    // fetch() throws on a character above U+00FF when the step runs (after earlier steps acted) and
+    // sends U+0080-U+00FF as raw bytes: refused here, before the first step, like other encodings.
+    const odd = /[^\t\x20-\x7e]/.exec(value);
+    if (odd !== null) {
+      const code = `U+${odd[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new RemediatorError(
+        'E_UNSAFE_ARG',
+        `step "${step.name}": header ${name} would contain ${code}; a header value carries printable ASCII, space and TAB only`,
+      );
+    }
     headers[name] = value;
   }
   return {

@@ -31,6 +31,19 @@ steps:
   - name: call
     http: { path: '/admin/{{params.svc}}', body: { s: '{{params.svc}}' }, timeout: 2s }
 `,
+  'header.yaml': `
+name: header
+match: ['alertname = "Header"']
+target: api
+${POLICY}
+params:
+  who: { from: '{{labels.who}}', pattern: '(?s).{1,40}' }
+steps:
+  - name: first
+    http: { path: /first, timeout: 2s }
+  - name: tell
+    http: { path: /tell, headers: { x-who: '{{params.who}}' }, timeout: 2s }
+`,
   'show.yaml': `
 name: show
 match: ['alertname = "Show"']
@@ -101,5 +114,23 @@ describe('secrets remediator made itself', () => {
       expect(text).not.toContain(token);
       expect(text).not.toContain(linkSecret);
     }
+  });
+});
+
+describe('a header value from alert data', () => {
+  it('that fetch cannot send fails the run before its first step, not at the step that sends it', async () => {
+    const before = reached.length;
+    const run = await fire({ alertname: 'Header', who: 'dot\uff0edot' }, 'header');
+    expect(run).toMatchObject({ status: 'failed', reason: 'E_UNSAFE_ARG' });
+    expect(run.message).toContain(
+      'step "tell": header x-who would contain U+FF0E; a header value carries printable ASCII, space and TAB only',
+    );
+    expect(reached.slice(before)).toEqual([]);
+  });
+
+  it('with a Latin-1 character is refused too, rather than sent as a raw byte', async () => {
+    const run = await fire({ alertname: 'Header', who: 'caf\u00e9' }, 'header');
+    expect(run).toMatchObject({ status: 'failed', reason: 'E_UNSAFE_ARG' });
+    expect(run.message).toContain('header x-who would contain U+00E9');
   });
 });
