@@ -99,6 +99,9 @@ export async function startService(
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
   const stores = createPolicyStores(storeRedis, prefix);
+  // storeRedis sends nothing before it is connected (no offline queue), and only `redis` was awaited:
+  // the fingerprint was never written by a process whose Redis had just started.
+  if (reached) await awaitRedis(storeRedis, redactRedisUrl(redisUrl), 3000).catch(() => false);
   await announceSecret(approvalKey, stores.approvals, (fields, msg) => log.warn(fields, msg));
   const linkSecret = (): Promise<Buffer> => Promise.resolve(approvalKey);
   // Links in approval requests: the public URL, else the address this process listens on (known after listen).
@@ -158,7 +161,10 @@ export async function startService(
     },
   });
   const escalator = createEscalator({ targets: parseEscalationTargets(settings.escalationWebhooks), log });
-  const redact = createRedactor(configuredSecrets(settings, inventory));
+  // The secrets made here (generated operator token, link secret, embedded Redis password) are
+  // secrets too: a target on this host that prints its files must not put them into run records.
+  const made = { operatorToken: operator.token, approvalSecret: approvalKey.toString('utf8'), redisUrl };
+  const redact = createRedactor(configuredSecrets({ ...settings, ...made }, inventory));
   const runner: RunnerDeps = {
     store: createRedisRunStore(workerStoreRedis, { prefix, maxRuns: settings.maxRuns }),
     runbooks: new Map(runbooks.map((r) => [r.name, r])),

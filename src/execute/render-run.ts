@@ -87,6 +87,16 @@ export function renderAction(step: StepSpec, context: TemplateContext): Rendered
         `step "${step.name}": header ${name} would contain a line break`,
       );
     }
+    // fetch() throws on a character above U+00FF when the step runs (after earlier steps acted) and
+    // sends U+0080-U+00FF as raw bytes: refused here, before the first step, like other encodings.
+    const odd = /[^\t\x20-\x7e]/.exec(value);
+    if (odd !== null) {
+      const code = `U+${odd[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new RemediatorError(
+        'E_UNSAFE_ARG',
+        `step "${step.name}": header ${name} would contain ${code}; a header value carries printable ASCII, space and TAB only`,
+      );
+    }
     headers[name] = value;
   }
   return {
@@ -118,19 +128,44 @@ function renderJson(node: JsonTemplate, context: TemplateContext): unknown {
  * add path segments or a query, and the result may hold no `.` or `..` segment, however written.
  */
 export function renderPath(template: Template, context: TemplateContext, what: string): string {
-  return checkedPath(what, template(urlEncoded(context)));
+  return checkedPath(what, template(urlEncoded(context, what)));
 }
 
-function urlEncoded(context: TemplateContext): TemplateContext {
-  const encode = (labels: Labels): Labels =>
-    Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, encodeURIComponent(v)]));
+function urlEncoded(context: TemplateContext, what: string): TemplateContext {
+  // Labels and annotations cannot appear in a path (a load error), so an odd one is only made
+  // encodable; a param or the target that a path may use is refused instead.
+  const encode = (values: Labels, root?: string): Labels =>
+    Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, encodedValue(v, what, root && `${root}.${k}`)]),
+    );
   return {
     ...context,
     labels: encode(context.labels),
     annotations: encode(context.annotations),
-    params: encode(context.params),
-    target: encodeURIComponent(context.target),
+    params: encode(context.params, 'params'),
+    target: encodedValue(context.target, what, 'target'),
   };
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * encodeURIComponent, but a lone UTF-16 surrogate (JSON's `"\ud800"`, which no UTF-8 can carry) is
+ * not a URIError: every value of the context is encoded, so one odd label that nothing uses failed
+ * the run as E_INTERNAL. In a value a path may use (`name`) it is refused as E_UNSAFE_ARG; elsewhere
+ * it becomes U+FFFD.
+ */
+function encodedValue(value: string, what: string, name?: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    // URIError: a lone surrogate.
+  }
+  if (name === undefined) return encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD'));
+  throw new RemediatorError(
+    'E_UNSAFE_ARG',
+    `${what}: ${name} holds a lone UTF-16 surrogate, which no URL can carry`,
+  );
 }
 
 /**

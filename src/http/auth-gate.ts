@@ -4,6 +4,7 @@ import type { AuthKind } from '../record/auth-metrics.ts';
 import type { Metrics } from '../record/metrics.ts';
 import type { LoginThrottle } from '../stores/auth-stores.ts';
 import { challenge, isAuthorized, type Credentials } from './auth.ts';
+import { clientBlock } from './client-block.ts';
 import { withRedis } from './redis-guard.ts';
 
 export interface GateDeps {
@@ -22,7 +23,7 @@ export async function refuseThrottled(
   request: FastifyRequest,
   send: (retryAfterS: number) => unknown,
 ): Promise<boolean> {
-  const ms = await withRedis(() => deps.logins.blockedFor(request.ip));
+  const ms = await withRedis(() => deps.logins.blockedFor(clientBlock(request.ip)));
   if (ms <= 0) return false;
   deps.metrics.authThrottled.labels(kind).inc();
   await send(Math.ceil(ms / 1000));
@@ -32,10 +33,10 @@ export async function refuseThrottled(
 /** Counts a failed login of this client address (which may block it) and in the metrics. */
 export async function noteFailure(deps: GateDeps, kind: AuthKind, request: FastifyRequest): Promise<void> {
   deps.metrics.authFailures.labels(kind).inc();
-  const blockedMs = await withRedis(() => deps.logins.failed(request.ip));
+  const blockedMs = await withRedis(() => deps.logins.failed(clientBlock(request.ip)));
   if (blockedMs > 0)
     request.log.warn(
-      { client: request.ip, kind, blockedMs, security: 'login-throttle' },
+      { client: request.ip, block: clientBlock(request.ip), kind, blockedMs, security: 'login-throttle' },
       'too many failed logins from this address: blocked for a while',
     );
 }

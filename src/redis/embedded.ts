@@ -96,8 +96,12 @@ async function launch(o: LaunchOptions): Promise<Launch> {
   const pid = await spawned(child, o.executable);
   const pidFile = join(o.dataDir, 'redis.pid');
   const startTimeoutMs = o.startTimeoutMs ?? 10_000;
-  // The pidfile check makes sure the PONG came from our child, not another server on that port.
+  // The password goes to the port only once our child says it listens there: another local user who
+  // reads `--port N` from the process list can bind N first, and would be sent AUTH <password>. Our
+  // child's "Ready to accept connections" (its pid leads the line) in the 0700 directory's log means
+  // it holds the port; the pidfile check then makes sure the PONG came from it.
   const ours = async (remaining: number): Promise<boolean> =>
+    readyLogged(await readFrom(logFile, logOffset), pid) &&
     (await answersPing(o.port, '127.0.0.1', Math.min(1_000, remaining), o.password)) &&
     (await readPid(pidFile)) === pid;
   if (await pollUntil(ours, startTimeoutMs, () => hasExited(child))) {
@@ -159,6 +163,13 @@ function spawned(child: ChildProcess, executable: string): Promise<number> {
       }
     });
   });
+}
+
+/** Has redis-server `pid` logged that it accepts connections (it bound its port)? */
+function readyLogged(log: string, pid: number): boolean {
+  return log
+    .split('\n')
+    .some((line) => line.startsWith(`${pid}:M `) && line.includes('Ready to accept connections'));
 }
 
 function hasExited(child: ChildProcess): boolean {

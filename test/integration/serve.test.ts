@@ -65,6 +65,8 @@ describe('remediator serve', () => {
     });
     expect(ready).toEqual({ status: 'ready', checks: { redis: 'ok', runbooks: 4 } });
     expect(proc.output()).toContain('NO WEBHOOK AUTHENTICATION');
+    // The approval-secret fingerprint (for the replica mismatch warning) reached the fresh Redis.
+    expect(proc.output()).not.toContain('could not record the approval secret fingerprint');
     for (const name of [
       '01-firing-group-of-3',
       '02-ha-peer-duplicate-of-01',
