@@ -2,6 +2,7 @@
  * A real OpenSSH server for integration tests: its own temp dir, keys, config and loopback port, so
  * tests run in parallel and on a fresh CI machine with nothing but openssh-server installed.
  */
+import { findOwnProcesses } from './leaks/scan.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -61,7 +62,9 @@ export async function startSshd(): Promise<Sshd> {
     await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${hostKey}\n`);
     let stopping: Promise<void> | undefined;
     const stop = () =>
-      (stopping ??= stopChild(started.child).then(() => rm(dir, { recursive: true, force: true })));
+      (stopping ??= stopChild(started.child)
+        .then(() => killCommandsIn(dir))
+        .then(() => rm(dir, { recursive: true, force: true })));
     return {
       port,
       host: '127.0.0.1',
@@ -158,4 +161,17 @@ async function waitReady(
 async function stopChild(child: ChildProcess): Promise<void> {
   live.delete(child);
   await stopProcess(child);
+}
+
+/**
+ * Commands a test ran over this sshd that name its directory (a step cut off mid-run: the remote
+ * `sleep` goes on after its channel closed, and stopping sshd's listener does not end sessions).
+ */
+async function killCommandsIn(dir: string): Promise<void> {
+  for (const { pid } of await findOwnProcesses(dir, { exclude: (p) => p === process.pid }))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
 }

@@ -120,6 +120,17 @@ async function waitFor(id: string, status: RunRecord['status'], timeoutMs = 20_0
   }
 }
 
+/** The escalation posted for run `id`: it is sent after the run's outcome is stored, so wait for it. */
+async function escalationFor(id: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = hooks.requests.find((r) => r.url === '/escalate' && r.body.includes(id));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no escalation for run ${id} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function approvalMessages(id: string): Array<Record<string, unknown>> {
   return hooks.requests
     .filter((r) => r.url === '/approval')
@@ -261,8 +272,8 @@ describe('a risky runbook waits for a human', () => {
     expect(run.reason).toBe('approval_expired');
     expect(run.approvals![0]).toMatchObject({ state: 'expired', via: 'expiry' });
     expect(calls(`/restart?case=${a.kase}`)).toBe(0);
-    const escalation = hooks.requests.find((r) => r.url === '/escalate' && r.body.includes(a.id));
-    expect(JSON.parse(escalation!.body)).toMatchObject({ reason: 'approval_expired', status: 'skipped' });
+    const escalation = await escalationFor(a.id);
+    expect(JSON.parse(escalation.body)).toMatchObject({ reason: 'approval_expired', status: 'skipped' });
     expect((await answer(a.id, 'approve')).status).toBe(409);
     const metrics = await (await svc.get('/metrics')).text();
     expect(metrics).toMatch(
@@ -280,8 +291,8 @@ describe('a risky runbook waits for a human', () => {
       decidedBy: 'nobody (onExpiry: approve)',
     });
     expect(calls(`/restart?case=${a.kase}`)).toBe(1);
-    const escalation = hooks.requests.find((r) => r.url === '/escalate' && r.body.includes(a.id));
-    expect(JSON.parse(escalation!.body)).toMatchObject({ reason: 'approval_expired' });
+    const escalation = await escalationFor(a.id);
+    expect(JSON.parse(escalation.body)).toMatchObject({ reason: 'approval_expired' });
   });
 
   it('skips the run when the alert resolves before anyone answers', async () => {

@@ -334,7 +334,11 @@ steps:
     const second = await serve(dir, redis);
     // A pause (GC, VM migration, SIGSTOP) longer than the lock: the second process takes the run over.
     await kill(first, 'SIGSTOP');
-    await until('the second process to retry the step', () => lines(file, 'start') === 2, 15_000);
+    // The takeover is a chain of timers: the job lock lapses (2 s), BullMQ's stalled check needs two
+    // passes (2 s apart) to move the job back, then the second process connects over SSH (its first
+    // connection, loading the SSH client). About 5.5 s on a quiet machine; CI's own two test workers
+    // have stretched it past 15 s. The assertions below do not depend on how long it took.
+    await until('the second process to retry the step', () => lines(file, 'start') === 2, 40_000);
     // The paused process wakes up while the retry is still running.
     await kill(first, 'SIGCONT');
     await runReader(client).ended(id, 20_000);
@@ -354,7 +358,7 @@ steps:
     ]);
     expect(run!.steps[0]).toMatchObject({ retried: true });
     expect(second.output()).toContain('retrying its idempotent step once');
-  });
+  }, 90_000);
 });
 
 describe('a run that loses its target lock mid-step', () => {
