@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createPrivateFile } from '../config/private-file.ts';
+import { readOrCreatePrivateFile } from '../config/private-file.ts';
 import { RemediatorError } from '../errors.ts';
 import type { ApprovalStore } from '../stores/types.ts';
 
@@ -22,9 +22,8 @@ export async function loadApprovalSecret(configured: string | undefined, dataDir
   const file = join(dataDir, APPROVAL_SECRET_FILE);
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    await createPrivateFile(file, `${randomBytes(32).toString('base64url')}\n`);
-    if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
-    const text = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+    const fresh = `${randomBytes(32).toString('base64url')}\n`;
+    const text = (await readOrCreatePrivateFile(file, fresh)).replace(/\r?\n$/, '');
     if (text.length >= 16) return Buffer.from(text, 'utf8');
   } catch (err) {
     throw new RemediatorError(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createPrivateFile } from '../config/private-file.ts';
+import { createPrivateFile, readOrCreatePrivateFile } from '../config/private-file.ts';
 import { RemediatorError } from '../errors.ts';
 
 /** Where the embedded Redis' password lives, in its data directory. */
@@ -20,15 +20,7 @@ export const AUTH_CONFIG_FILE = 'redis-auth.conf';
 export async function ensureRedisPassword(dataDir: string, warn: (msg: string) => void): Promise<string> {
   await chmod(dataDir, 0o700);
   const file = join(dataDir, PASSWORD_FILE);
-  const created = await createPrivateFile(file, `${randomBytes(32).toString('hex')}\n`);
-  if (!created) {
-    const { mode } = await stat(file);
-    if ((mode & 0o077) !== 0) {
-      warn(`${file} was readable by other users (mode ${(mode & 0o777).toString(8)}); set it to 0600`);
-      await chmod(file, 0o600);
-    }
-  }
-  const password = (await readFile(file, 'utf8')).trim();
+  const password = (await readOrCreatePrivateFile(file, `${randomBytes(32).toString('hex')}\n`, warn)).trim();
   if (!/^[\w.~+/=-]{16,}$/.test(password)) {
     throw new RemediatorError(
       'E_REDIS_AUTH',
