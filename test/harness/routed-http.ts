@@ -19,6 +19,15 @@ export interface RoutedHttp {
   route(method: string, path: string, route: Route): void;
   /** `METHOD /path` of every request so far, in order. */
   calls(): string[];
+  /**
+   * The requests `match` accepts, once there are at least `count` of them. Webhooks are posted after
+   * the state they announce is stored, so a test that saw the state must wait for the message.
+   */
+  waitFor(
+    match: (r: RecordedRequest) => boolean,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<RecordedRequest[]>;
   /** Forgets the routes and the recorded requests. */
   reset(): void;
   stop(): Promise<void>;
@@ -54,6 +63,16 @@ export async function startRoutedHttp(): Promise<RoutedHttp> {
     requests,
     route: (method, path, route) => void routes.set(keyOf(method, path), route),
     calls: () => requests.map((r) => keyOf(r.method, r.url)),
+    async waitFor(match, count = 1, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = requests.filter(match);
+        if (found.length >= count) return found;
+        if (Date.now() > deadline)
+          throw new Error(`${found.length} of ${count} expected requests arrived within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
     reset() {
       routes.clear();
       requests.length = 0;

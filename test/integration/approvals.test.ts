@@ -131,9 +131,9 @@ async function escalationFor(id: string, timeoutMs = 10_000) {
   }
 }
 
-function approvalMessages(id: string): Array<Record<string, unknown>> {
-  return hooks.requests
-    .filter((r) => r.url === '/approval')
+/** Run `id`'s approval messages, once `count` have arrived (they are posted after the run asks). */
+async function approvalMessages(id: string, count = 1): Promise<Array<Record<string, unknown>>> {
+  return (await hooks.waitFor((r) => r.url === '/approval' && r.body.includes(id), count))
     .map((r) => JSON.parse(r.body) as Record<string, unknown>)
     .filter((m) => m['runId'] === id);
 }
@@ -171,7 +171,7 @@ describe('a risky runbook waits for a human', () => {
     expect(waiting.approvals).toHaveLength(1);
     expect(waiting.approvals![0]).toMatchObject({ state: 'pending', scope: 'run', why: ['always'] });
     expect(waiting.steps.map((s) => [s.name, s.status])).toEqual([['restart', 'pending']]);
-    const [message] = approvalMessages(a.id);
+    const [message] = await approvalMessages(a.id);
     expect(message).toMatchObject({
       kind: 'remediator.approval_request',
       runbook: 'risky',
@@ -180,7 +180,7 @@ describe('a risky runbook waits for a human', () => {
       steps: [{ name: 'restart', action: `http: POST /restart?case=${a.kase}`, awaiting: true }],
     });
     expect(String(message!['approveUrl'])).toMatch(new RegExp(`^${svc.url}/approvals/[\\w-]+\\.[\\w-]+$`));
-    const slack = hooks.requests.find((r) => r.url === '/slack' && r.body.includes(a.id));
+    const [slack] = await hooks.waitFor((r) => r.url === '/slack' && r.body.includes(a.id));
     expect(JSON.parse(slack!.body).blocks).toContainEqual(
       expect.objectContaining({ type: 'actions', block_id: 'remediator_approval' }),
     );
@@ -212,7 +212,7 @@ describe('a risky runbook waits for a human', () => {
   it('approves through a signed link: GET shows a confirmation, POST answers, a reused or changed link is refused', async () => {
     const a = await fire('Risky', 'risky');
     await waitFor(a.id, 'awaiting_approval');
-    const [message] = approvalMessages(a.id);
+    const [message] = await approvalMessages(a.id);
     const approveUrl = String(message!['approveUrl']);
     const denyUrl = String(message!['denyUrl']);
     const page = await fetch(approveUrl);
@@ -317,11 +317,12 @@ describe('a risky runbook waits for a human', () => {
   it('accepts a Slack button press only with a valid signature and a fresh timestamp', async () => {
     const a = await fire('Risky', 'risky');
     await waitFor(a.id, 'awaiting_approval');
+    const requestId = await requestIdOf(a.id);
     const form = new URLSearchParams({
       payload: JSON.stringify({
         type: 'block_actions',
         user: { id: 'U1', username: 'erin' },
-        actions: [{ action_id: 'remediator_approve', value: `${a.id}:${requestIdOf(a.id)}` }],
+        actions: [{ action_id: 'remediator_approve', value: `${a.id}:${requestId}` }],
       }),
     }).toString();
     const now = Math.floor(Date.now() / 1000);
@@ -393,8 +394,8 @@ describe('waiting survives a restart', () => {
   });
 });
 
-function requestIdOf(id: string): string {
-  return String(approvalMessages(id).at(-1)?.['requestId']);
+async function requestIdOf(id: string): Promise<string> {
+  return String((await approvalMessages(id)).at(-1)?.['requestId']);
 }
 
 function post(fields: Record<string, string>): RequestInit {

@@ -80,9 +80,9 @@ async function asking(id: string, n: number): Promise<RunRecord> {
 }
 
 const calls = (path: string) => fleet.requests.filter((r) => r.method === 'POST' && r.url === path).length;
-const messages = (id: string) =>
-  hooks.requests
-    .filter((r) => r.url === '/approval')
+/** The approval messages for run `id`, once `count` have arrived (they are posted after the run asks). */
+const messages = async (id: string, count: number) =>
+  (await hooks.waitFor((r) => r.url === '/approval' && r.body.includes(id), count))
     .map((r) => JSON.parse(r.body) as Record<string, string>)
     .filter((m) => m['runId'] === id);
 const form = (fields: Record<string, string>): RequestInit => ({
@@ -103,7 +103,7 @@ describe('an approval answer counts for one request, once', () => {
   it('a used approve link does not approve the run’s next request (same steps hash)', async () => {
     const a = await fire();
     const first = await asking(a.id, 1);
-    const link = messages(a.id)[0]!['approveUrl']!;
+    const link = (await messages(a.id, 1))[0]!['approveUrl']!;
     expect((await fetch(link, form({ by: 'alice' }))).status).toBe(200);
     const second = await asking(a.id, 2);
     expect(second.approvals![1]!.stepsHash).toBe(first.approvals![0]!.stepsHash);
@@ -114,7 +114,7 @@ describe('an approval answer counts for one request, once', () => {
     expect((await fetch(link)).status).toBe(410);
     await stillAsking(a.id, a.kase);
     // The second request's own link works, once.
-    const own = messages(a.id)[1]!['approveUrl']!;
+    const own = (await messages(a.id, 2))[1]!['approveUrl']!;
     expect(own).not.toBe(link);
     expect((await fetch(own, form({ by: 'bob' }))).status).toBe(200);
     expect((await svc.waitForRun(a.id)).status).toBe('succeeded');
@@ -124,9 +124,9 @@ describe('an approval answer counts for one request, once', () => {
   it('a replayed Slack callback (same signed body, seconds later) is refused, and never approves the next request', async () => {
     const a = await fire();
     await asking(a.id, 1);
-    const slack = hooks.requests.find((r) => r.url === '/slack' && r.body.includes(a.id))!;
+    const [slack] = await hooks.waitFor((r) => r.url === '/slack' && r.body.includes(a.id));
     const actions = (
-      JSON.parse(slack.body) as { blocks: Array<{ type: string; elements?: unknown[] }> }
+      JSON.parse(slack!.body) as { blocks: Array<{ type: string; elements?: unknown[] }> }
     ).blocks.find((b) => b.type === 'actions')!.elements as Array<{ action_id: string; value: string }>;
     const approve = actions.find((e) => e.action_id === 'remediator_approve')!;
     const body = new URLSearchParams({

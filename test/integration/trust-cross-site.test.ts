@@ -141,9 +141,8 @@ describe('without a configured operator token', () => {
 
   it('answers an odd Origin on the approval link page with a 4xx, never a 500', async () => {
     const a = await waiting();
-    const message = hooks.requests
-      .map((r) => JSON.parse(r.body) as Record<string, string>)
-      .find((m) => m['runId'] === a.id)!;
+    const [request] = await hooks.waitFor((r) => r.url === '/approval' && r.body.includes(a.id));
+    const message = JSON.parse(request!.body) as Record<string, string>;
     for (const origin of ['null', 'garbage', 'http://[', 'http://evil.example']) {
       const res = await fetch(message['approveUrl']!, {
         method: 'POST',
