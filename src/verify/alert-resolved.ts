@@ -59,7 +59,8 @@ function escapeMatcherValue(value: string): string {
 }
 
 function alertmanagerSays(answer: Answer, fingerprint: string): Poll {
-  if ('error' in answer) return { ok: false, detail: `Alertmanager API unreachable: ${answer.error}` };
+  if ('error' in answer)
+    return { ok: false, unanswered: true, detail: `Alertmanager API unreachable: ${answer.error}` };
   if (answer.status !== 200) {
     return { ok: false, detail: `Alertmanager API answered ${answer.status}: ${excerpt(answer.body)}` };
   }

@@ -6,6 +6,8 @@ export interface Poll {
   readonly detail: string;
   /** No later poll can change the outcome (a setting is missing), so polling stops at once. */
   readonly final?: boolean;
+  /** The request got no answer (timed out, refused): it says nothing about the checked condition. */
+  readonly unanswered?: boolean;
 }
 
 export interface PollContext {

@@ -29,6 +29,14 @@ export async function verify(spec: VerifySpec, deps: VerifyDeps): Promise<Verify
     elapsedMs: deps.now() - start,
   });
   let last: string | undefined;
+  // What the last answered poll said: the final poll at the deadline has only what time is left
+  // (at least MIN_REQUEST_MS), and its timing out must not hide an answer that says why the check failed.
+  let answered: string | undefined;
+  const failed = (poll: Poll) =>
+    done(
+      false,
+      poll.unanswered && answered !== undefined ? `${answered}; last check: ${poll.detail}` : poll.detail,
+    );
   for (;;) {
     if (deps.signal?.aborted) return done(false, aborted(last));
     const timeoutMs = Math.max(MIN_REQUEST_MS, Math.min(MAX_REQUEST_MS, deadline - deps.now()));
@@ -36,9 +44,10 @@ export async function verify(spec: VerifySpec, deps: VerifyDeps): Promise<Verify
     if (poll.ok) return done(true, poll.detail);
     if (deps.signal?.aborted) return done(false, aborted(last));
     last = poll.detail;
-    if (poll.final) return done(false, poll.detail);
+    if (!poll.unanswered) answered = poll.detail;
+    if (poll.final) return failed(poll);
     const remaining = deadline - deps.now();
-    if (remaining <= 0) return done(false, poll.detail);
+    if (remaining <= 0) return failed(poll);
     try {
       await deps.sleep(Math.min(intervalMs, remaining), deps.signal);
     } catch {

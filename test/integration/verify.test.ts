@@ -193,6 +193,31 @@ describe('verify promql against a real Prometheus', () => {
   });
 });
 
+describe('a last poll cut short at the deadline', () => {
+  it('keeps what the last answered poll said (a loaded Prometheus missing the final 100 ms is not the reason)', async () => {
+    // Answers the first query with no series, then never again: every later poll times out.
+    let answered = 0;
+    const server: Server = createServer((_req, res) => {
+      if (answered++ > 0) return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const spec: VerifySpec = { kind: 'promql', query: 'up == bool 1', expect: 'true', withinMs: 400 };
+      const result = await verify(spec, deps({ prometheusUrl: url }));
+      expect(result.ok).toBe(false);
+      expect(result.detail).toMatch(
+        /^query returned 0 series, expected 1; last check: Prometheus unreachable: no answer within \d+ ms$/,
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('verify http probe', () => {
   let server: HttpTarget;
   const httpTarget = () => ({
