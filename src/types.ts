@@ -220,6 +220,8 @@ export interface HttpTarget {
 
 export interface Target {
   readonly name: string;
+  /** Only exec steps act on it, from the remediator host (inventory `local: true`). */
+  readonly local?: boolean;
   readonly ssh?: SshTarget;
   readonly http?: HttpTarget;
 }

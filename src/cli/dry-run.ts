@@ -64,6 +64,7 @@ export async function dryRun(
         ? [
             target.ssh && `ssh ${target.ssh.user}@${target.ssh.host}:${target.ssh.port}`,
             target.http && `http ${target.http.baseUrl}`,
+            target.local && 'local',
           ]
             .filter(Boolean)
             .join(', ')
