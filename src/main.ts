@@ -9,6 +9,8 @@ import { loadInventory } from './config/inventory.ts';
 import { configuredSecrets, createRedactor, redactingLogger } from './record/redact.ts';
 import { loadRunbooks } from './config/runbooks.ts';
 import { createExecExecutor } from './execute/exec.ts';
+import { createAnsibleExecutor } from './execute/ansible.ts';
+import { findAnsiblePlaybook } from './config/ansible-check.ts';
 import { passedEnvValues } from './config/local-settings.ts';
 import type { Env, Settings } from './config/settings.ts';
 import { createHttpExecutor } from './execute/http.ts';
@@ -62,6 +64,7 @@ export async function startService(
   const log = logger ?? pino({ level: settings.logLevel, base: { service: 'remediator', mode } });
   const runbooks = await loadRunbooks([settings.runbooksDir], settings.local);
   const inventory = await loadInventory(settings.inventoryFile, { env });
+  const ansiblePlaybook = await findAnsiblePlaybook(runbooks, env);
   log.info({ runbooks: runbooks.length, targets: inventory.size }, 'runbooks and inventory loaded');
   // Before Redis starts, so a secret file it cannot read stops nothing half-started.
   const approvalKey = await loadApprovalSecret(settings.approvalSecret, settings.dataDir);
@@ -178,6 +181,9 @@ export async function startService(
       ssh: createSshExecutor(),
       http: createHttpExecutor(),
       exec: createExecExecutor({ settings: settings.local, env }),
+      ...(ansiblePlaybook === undefined
+        ? {}
+        : { ansible: createAnsibleExecutor({ ansiblePlaybook, settings: settings.local, env }) }),
     },
     metrics,
     log: redactingLogger(log, redact),

@@ -267,7 +267,7 @@ export type RenderedAction =
 /** What ansible-playbook reported per task (from its json callback), for the run record. */
 export interface TaskOutcome {
   readonly task: string;
-  readonly status: 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+  readonly status: 'ok' | 'changed' | 'failed' | 'ignored' | 'skipped' | 'unreachable';
   readonly message?: string;
 }
 
