@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { runId } from '../../src/ingest/run-id.ts';
+import { consoleClient } from '../harness/console-client.ts';
 import { payload } from '../harness/payloads.ts';
 import { startTestService, type TestService } from '../harness/service.ts';
 import { startSshd, type Sshd } from '../harness/sshd.ts';
@@ -44,9 +45,14 @@ beforeAll(async () => {
       'check.yaml': runbook('check', 'Check', 'dryRun: true'),
     },
     inventory: `targets:\n  box:\n    ssh: { host: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, key: ${sshd.keyFile}, hostKey: "${sshd.hostKey}" }\n`,
-    env: { REMEDIATOR_ANSIBLE_PLAYBOOKS: playbooks, PATH: process.env['PATH'] ?? '' },
+    env: {
+      REMEDIATOR_ANSIBLE_PLAYBOOKS: playbooks,
+      PATH: process.env['PATH'] ?? '',
+      REMEDIATOR_OPERATOR_TOKEN: TOKEN,
+    },
   });
 });
+const TOKEN = 'pipeline-ansible-operator-token';
 afterAll(async () => {
   await svc?.stop();
   await sshd?.stop();
@@ -88,6 +94,13 @@ describe('ansible steps in the service', { timeout: 120_000 }, () => {
       action: { kind: 'ansible', check: true },
     });
     expect(existsSync(join(sshd.dir, 'checked'))).toBe(false);
+
+    // The console's run page shows the check-mode command and the task that would change.
+    const client = consoleClient(svc.url);
+    expect((await client.login(TOKEN)).status).toBe(303);
+    const page = await client.get(`/ui/runs/${run.id}`);
+    expect(page.text).toContain(`ansible-playbook ${join(playbooks, 'marker.yml')} --check --diff`);
+    expect(page.text).toContain('<tr><td>write the marker</td><td>changed</td></tr>');
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
+import { consoleClient } from '../harness/console-client.ts';
 import { payload } from '../harness/payloads.ts';
 import { startTestService, type TestService } from '../harness/service.ts';
 
@@ -13,6 +14,7 @@ import { startTestService, type TestService } from '../harness/service.ts';
  */
 let dir: string;
 let svc: TestService;
+const TOKEN = 'pipeline-exec-operator-token';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'remediator-pipe-exec-'));
@@ -42,7 +44,7 @@ steps:
 `,
     },
     inventory: 'targets:\n  ctl: { local: true }\n',
-    env: { REMEDIATOR_EXEC_ALLOW: `${dir}/`, REMEDIATOR_EXEC_PATH: dir },
+    env: { REMEDIATOR_EXEC_ALLOW: `${dir}/`, REMEDIATOR_EXEC_PATH: dir, REMEDIATOR_OPERATOR_TOKEN: TOKEN },
   });
 });
 afterAll(async () => {
@@ -82,6 +84,18 @@ describe('exec steps in the service', () => {
       output: 'stderr:\ncannot fix $(id); x\n',
     });
     expect(await readFile(join(dir, 'log'), 'utf8')).toBe('drain $(id); x\nundrain $(id); x\n');
+
+    // The console's run page shows the argv as JSON (escaped for HTML), the exit code and the undo.
+    const client = consoleClient(svc.url);
+    expect((await client.login(TOKEN)).status).toBe(303);
+    const page = await client.get(`/ui/runs/${run.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      `exec [&quot;mark.sh&quot;,&quot;${dir}/log&quot;,&quot;drain $(id); x&quot;]`,
+    );
+    expect(page.text).toContain(`exec [&quot;fail.sh&quot;,&quot;$(id); x&quot;,&quot;3&quot;]`);
+    expect(page.text).toContain('exit 3');
+    expect(page.text).toContain('E_EXIT: fail.sh exited with code 3');
   });
 
   it('succeeds on exit code 0 and leaves a `when: failure` undo alone', async () => {
