@@ -108,6 +108,10 @@ function ansibleEnv(dir: string, knownHosts: string, deps: AnsibleExecutorDeps):
     ANSIBLE_STDOUT_CALLBACK: 'remediator_json',
     ANSIBLE_HOST_KEY_CHECKING: 'True',
     ANSIBLE_SSH_ARGS: sshArgs(knownHosts),
+    // Modules through ssh's stdin and files through `dd`: only the login shell and python are needed on
+    // the host (no sftp subsystem, no scp), and no fallback chain of three connections per file.
+    ANSIBLE_PIPELINING: 'True',
+    ANSIBLE_SSH_TRANSFER_METHOD: 'piped',
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_FORCE_COLOR: '0',
@@ -137,12 +141,13 @@ export function parseTasks(stdout: string): TaskOutcome[] {
 export function ansibleResult(action: AnsibleAction, outcome: GroupOutcome): StepResult {
   const tasks = parseTasks(outcome.stdout);
   const base = groupResult('ansible-playbook', action.timeoutMs, outcome);
-  const output =
-    summary(tasks) +
-    outcome.output
-      .split('\n')
-      .filter((l) => !l.startsWith(TASK_MARKER))
-      .join('\n');
+  // The task lines are in `tasks` and the summary: what stays of stdout is anything else it printed.
+  const rest = outcome.output
+    .split('\n')
+    .filter((l) => !l.startsWith(TASK_MARKER))
+    .join('\n')
+    .replace(/^stdout:\n(?=stderr:\n|$)/, '');
+  const output = summary(tasks) + rest;
   const bad = tasks.find((t) => t.status === 'failed' || t.status === 'unreachable');
   if (!base.ok && base.errorCode !== 'E_TIMEOUT' && base.errorCode !== 'E_EXEC' && bad) {
     const hostKey = bad.status === 'unreachable' && /host key verification failed/i.test(bad.message ?? '');

@@ -95,4 +95,35 @@ describe('remediator test with exec steps', () => {
     ]);
     expect(existsSync(marker)).toBe(false);
   });
+
+  it('renders an ansible step: the playbook under its directory, extra vars as they will be written', async () => {
+    const dir = join(tmp, 'dry-ansible');
+    await mkdir(join(dir, 'runbooks'), { recursive: true });
+    await writeFile(
+      join(dir, 'runbooks', 'play.yaml'),
+      `name: play\nmatch: ['alertname = "Play"']\ntarget: box\n` +
+        `params:\n  svc: { from: '{{labels.service}}', pattern: '[\\s\\S]*' }\n` +
+        `steps:\n  - name: restart\n    ansible: { playbook: web/restart.yml, extraVars: { service: '{{params.svc}}' }, tags: [restart] }\n`,
+    );
+    await writeFile(
+      join(dir, 'inventory.yaml'),
+      `targets:\n  box:\n    ssh: { host: 10.0.0.5, user: ops, key: /k, hostKey: 'ssh-ed25519 AAAA' }\n`,
+    );
+    const file = join(dir, 'alert.json');
+    const at = '2026-11-21T07:18:09.123Z';
+    const labels = { alertname: 'Play', service: "{{ lookup('pipe', 'id') }}" };
+    await writeFile(file, JSON.stringify(payload([{ labels, fingerprint: 'd1' }])));
+    const env = {
+      REMEDIATOR_RUNBOOKS_DIR: join(dir, 'runbooks'),
+      REMEDIATOR_INVENTORY: join(dir, 'inventory.yaml'),
+      REMEDIATOR_ANSIBLE_PLAYBOOKS: '/srv/playbooks',
+    };
+    const { code, stdout, stderr } = await cli(['test', file], env);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(lines(stdout).slice(1, 4)).toEqual([
+      `  runbook play (${join(dir, 'runbooks', 'play.yaml')}) run ${runId('play', 'd1', at)}`,
+      '    target box via ssh ops@10.0.0.5:22',
+      `    1. restart: ansible-playbook /srv/playbooks/web/restart.yml --tags restart extra vars {"service":"{{ lookup('pipe', 'id') }}"} (timeout 300000 ms)`,
+    ]);
+  });
 });
