@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,15 @@ beforeAll(async () => {
   await script('fail.sh', 'echo "cannot fix $1" >&2; exit "$2"');
   svc = await startTestService({
     runbooks: {
+      'dry.yaml': `
+name: local-dry
+match: ['alertname = "LocalDry"']
+target: ctl
+dryRun: true
+steps:
+  - name: drain
+    exec: { command: [mark.sh, ${dir}/dry-log, drain] }
+`,
       'local.yaml': `
 name: local-fix
 match: ['alertname = "LocalBad"']
@@ -103,5 +113,22 @@ describe('exec steps in the service', () => {
     const run = await fire({ alertname: 'LocalBad', code: '0', who: 'ok' });
     expect(run).toMatchObject({ status: 'succeeded' });
     expect(await readFile(join(dir, 'log'), 'utf8')).toBe('drain ok\n');
+  });
+
+  it('in a dry run, renders the step and runs nothing', async () => {
+    const body = payload([
+      { labels: { alertname: 'LocalDry' }, fingerprint: randomBytes(8).toString('hex') },
+    ]);
+    expect((await svc.post('/hooks/alertmanager', body)).status).toBe(202);
+    const { fingerprint, startsAt } = body.alerts[0]!;
+    const run = await svc.waitForRun(runId('local-dry', fingerprint, startsAt));
+    expect(run).toMatchObject({ status: 'skipped', reason: 'dry_run' });
+    expect(run.steps[0]).toMatchObject({
+      status: 'skipped',
+      skippedBecause: 'dry_run',
+      action: { kind: 'exec', argv: ['mark.sh', `${dir}/dry-log`, 'drain'] },
+    });
+    expect(run.steps[0]!.exitCode).toBeUndefined();
+    expect(existsSync(join(dir, 'dry-log'))).toBe(false);
   });
 });

@@ -110,6 +110,7 @@ describe('REMEDIATOR_EXEC_* settings', () => {
         REMEDIATOR_EXEC_ALLOW: '/usr/bin/kubectl, /opt/tools/,bin/x',
         REMEDIATOR_EXEC_PATH: '/opt/tools:/usr/bin',
         REMEDIATOR_EXEC_ENV: 'KUBECONFIG,BAD-NAME',
+        REMEDIATOR_ANSIBLE_PLAYBOOKS: 'playbooks',
       },
       problems,
     );
@@ -118,6 +119,7 @@ describe('REMEDIATOR_EXEC_* settings', () => {
       'REMEDIATOR_EXEC_ALLOW: "bin/x" must be an absolute, normalised path',
       'REMEDIATOR_EXEC_PATH: /usr/bin is not a directory REMEDIATOR_EXEC_ALLOW allows (add "/usr/bin/" to it)',
       'REMEDIATOR_EXEC_ENV: "BAD-NAME" is not a variable name',
+      'REMEDIATOR_ANSIBLE_PLAYBOOKS: "playbooks" must be an absolute, normalised path',
     ]);
   });
 });
