@@ -111,7 +111,8 @@ async function validate(args: readonly string[], io: Out): Promise<number> {
   });
   const settings = readSettings(process.env);
   const paths = positionals.length > 0 ? positionals : [settings.runbooksDir];
-  const summary = await validateFiles(paths, values.inventory ?? settings.inventoryFile, process.env);
+  const inventory = values.inventory ?? settings.inventoryFile;
+  const summary = await validateFiles(paths, inventory, process.env, settings.local);
   io.out(summary);
   return 0;
 }

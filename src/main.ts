@@ -8,6 +8,10 @@ import { buildApp } from './app.ts';
 import { loadInventory } from './config/inventory.ts';
 import { configuredSecrets, createRedactor, redactingLogger } from './record/redact.ts';
 import { loadRunbooks } from './config/runbooks.ts';
+import { createExecExecutor } from './execute/exec.ts';
+import { createAnsibleExecutor } from './execute/ansible.ts';
+import { findAnsiblePlaybook } from './config/ansible-check.ts';
+import { passedEnvValues } from './config/local-settings.ts';
 import type { Env, Settings } from './config/settings.ts';
 import { createHttpExecutor } from './execute/http.ts';
 import { processRun, type RunnerDeps } from './execute/runner.ts';
@@ -58,8 +62,9 @@ export async function startService(
   logger?: PinoLogger,
 ): Promise<Service> {
   const log = logger ?? pino({ level: settings.logLevel, base: { service: 'remediator', mode } });
-  const runbooks = await loadRunbooks([settings.runbooksDir]);
+  const runbooks = await loadRunbooks([settings.runbooksDir], settings.local);
   const inventory = await loadInventory(settings.inventoryFile, { env });
+  const ansiblePlaybook = await findAnsiblePlaybook(runbooks, env);
   log.info({ runbooks: runbooks.length, targets: inventory.size }, 'runbooks and inventory loaded');
   // Before Redis starts, so a secret file it cannot read stops nothing half-started.
   const approvalKey = await loadApprovalSecret(settings.approvalSecret, settings.dataDir);
@@ -164,13 +169,22 @@ export async function startService(
   // The secrets made here (generated operator token, link secret, embedded Redis password) are
   // secrets too: a target on this host that prints its files must not put them into run records.
   const made = { operatorToken: operator.token, approvalSecret: approvalKey.toString('utf8'), redisUrl };
-  const redact = createRedactor(configuredSecrets({ ...settings, ...made }, inventory));
+  // What REMEDIATOR_EXEC_ENV passes to programs is the operator's (tokens, keys): never recorded either.
+  const passed = passedEnvValues(settings.local, env);
+  const redact = createRedactor([...configuredSecrets({ ...settings, ...made }, inventory), ...passed]);
   const runner: RunnerDeps = {
     store: createRedisRunStore(workerStoreRedis, { prefix, maxRuns: settings.maxRuns }),
     runbooks: new Map(runbooks.map((r) => [r.name, r])),
     inventory,
     redact,
-    executors: { ssh: createSshExecutor(), http: createHttpExecutor() },
+    executors: {
+      ssh: createSshExecutor(),
+      http: createHttpExecutor(),
+      exec: createExecExecutor({ settings: settings.local, env }),
+      ...(ansiblePlaybook === undefined
+        ? {}
+        : { ansible: createAnsibleExecutor({ ansiblePlaybook, settings: settings.local, env }) }),
+    },
     metrics,
     log: redactingLogger(log, redact),
     now: () => new Date(),

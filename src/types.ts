@@ -80,6 +80,32 @@ export interface HttpStepSpec {
   readonly timeoutMs: number;
 }
 
+/** Runs a program on the remediator host: argv only, no shell (see src/execute/exec.ts). */
+export interface ExecStepSpec {
+  readonly kind: 'exec';
+  /** argv; the first element is literal text, checked against REMEDIATOR_EXEC_ALLOW at load. */
+  readonly command: readonly Template[];
+  /** The program's whole environment besides REMEDIATOR_EXEC_ENV and PATH (see README). */
+  readonly env: Readonly<Record<string, Template>>;
+  /** Literal absolute directory. @defaultValue remediator's own working directory */
+  readonly cwd?: string;
+  readonly stdin?: Template;
+  readonly timeoutMs: number;
+}
+
+/** Runs ansible-playbook against the run's target (see src/execute/ansible.ts). */
+export interface AnsibleStepSpec {
+  readonly kind: 'ansible';
+  /** Absolute path: REMEDIATOR_ANSIBLE_PLAYBOOKS joined with the runbook's relative path, checked at load. */
+  readonly playbook: string;
+  /** Each value a param's rendered value, passed as a JSON string. */
+  readonly extraVars: Readonly<Record<string, Template>>;
+  readonly tags: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export type StepAction = SshStepSpec | HttpStepSpec | ExecStepSpec | AnsibleStepSpec;
+
 export type JsonTemplate =
   | { readonly t: 'str'; readonly v: Template }
   | { readonly t: 'lit'; readonly v: number | boolean | null }
@@ -103,12 +129,12 @@ export type VerifyTemplate =
 
 export interface StepSpec {
   readonly name: string;
-  readonly action: SshStepSpec | HttpStepSpec;
+  readonly action: StepAction;
   /** Safe to run twice: retried once after the process running it died. @defaultValue false */
   readonly idempotent: boolean;
   readonly verify?: VerifyTemplate;
   /** Reverses this step: after a later failure, or also after recovery when `when` is 'always'. */
-  readonly undo?: { readonly action: SshStepSpec | HttpStepSpec; readonly when: 'failure' | 'always' };
+  readonly undo?: { readonly action: StepAction; readonly when: 'failure' | 'always' };
   /** Ask a human before this step runs. */
   readonly approval?: ApprovalSpec;
 }
@@ -194,6 +220,8 @@ export interface HttpTarget {
 
 export interface Target {
   readonly name: string;
+  /** Only exec steps act on it, from the remediator host (inventory `local: true`). */
+  readonly local?: boolean;
   readonly ssh?: SshTarget;
   readonly http?: HttpTarget;
 }
@@ -216,7 +244,32 @@ export type RenderedAction =
       readonly body?: unknown;
       readonly expect: readonly number[];
       readonly timeoutMs: number;
+    }
+  | {
+      readonly kind: 'exec';
+      readonly argv: readonly string[];
+      readonly env: Readonly<Record<string, string>>;
+      readonly cwd?: string;
+      readonly stdin?: string;
+      readonly timeoutMs: number;
+    }
+  | {
+      readonly kind: 'ansible';
+      /** Absolute path of the playbook. */
+      readonly playbook: string;
+      readonly extraVars: Readonly<Record<string, string>>;
+      readonly tags: readonly string[];
+      /** Check mode (`--check --diff`): the run's dry run. */
+      readonly check: boolean;
+      readonly timeoutMs: number;
     };
+
+/** What ansible-playbook reported per task (from its json callback), for the run record. */
+export interface TaskOutcome {
+  readonly task: string;
+  readonly status: 'ok' | 'changed' | 'failed' | 'ignored' | 'skipped' | 'unreachable';
+  readonly message?: string;
+}
 
 export interface StepResult {
   readonly ok: boolean;
@@ -226,6 +279,8 @@ export interface StepResult {
   readonly output: string;
   readonly errorCode?: string;
   readonly error?: string;
+  /** ansible steps: each task's outcome, in order. */
+  readonly tasks?: readonly TaskOutcome[];
 }
 
 export type RunStatus =
@@ -256,6 +311,8 @@ export interface StepRecord {
   output?: string;
   errorCode?: string;
   error?: string;
+  /** ansible steps: each task's outcome, in order. */
+  tasks?: TaskOutcome[];
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;

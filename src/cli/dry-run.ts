@@ -6,6 +6,7 @@ import { loadRunbooks } from '../config/runbooks.ts';
 import type { Env, Settings } from '../config/settings.ts';
 import { joinArgv } from '../execute/shell-quote.ts';
 import { renderSteps } from '../execute/render-run.ts';
+import { describeLocal } from '../execute/describe-local.ts';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
 import { planRuns } from '../ingest/plan.ts';
@@ -49,7 +50,7 @@ export async function dryRun(
   policy?: PolicyView,
 ): Promise<DryRunReport> {
   const payload = await readPayload(payloadFile);
-  const runbooks = await loadRunbooks([settings.runbooksDir]);
+  const runbooks = await loadRunbooks([settings.runbooksDir], settings.local);
   const inventory = await loadInventory(settings.inventoryFile, { env });
   const notification = toNotification(payload);
   const index = buildRunbookIndex(runbooks);
@@ -63,6 +64,7 @@ export async function dryRun(
         ? [
             target.ssh && `ssh ${target.ssh.user}@${target.ssh.host}:${target.ssh.port}`,
             target.http && `http ${target.http.baseUrl}`,
+            target.local && 'local',
           ]
             .filter(Boolean)
             .join(', ')
@@ -157,6 +159,9 @@ export function formatDryRun(report: DryRunReport): string {
 }
 
 function describeAction(action: RenderedAction): string {
+  if (action.kind === 'exec' || action.kind === 'ansible') {
+    return `${describeLocal(action)} (timeout ${action.timeoutMs} ms)`;
+  }
   if (action.kind === 'ssh') {
     let command: string;
     try {

@@ -2,15 +2,17 @@ import { ConfigError } from '../errors.ts';
 import { loadInventory } from '../config/inventory.ts';
 import { loadRunbooks } from '../config/runbooks.ts';
 import type { Env } from '../config/settings.ts';
+import { NO_LOCAL_STEPS, type LocalStepSettings } from '../config/local-settings.ts';
 
 /** Checks runbooks and the inventory together; throws one ConfigError with every problem of both. */
 export async function validateFiles(
   paths: readonly string[],
   inventoryFile: string,
   env: Env,
+  local: LocalStepSettings = NO_LOCAL_STEPS,
 ): Promise<string> {
   const [runbooks, inventory] = await Promise.allSettled([
-    loadRunbooks(paths),
+    loadRunbooks(paths, local),
     loadInventory(inventoryFile, { env }),
   ]);
   const problems = [runbooks, inventory].flatMap((r) => {

@@ -23,6 +23,8 @@ interface RawHttp {
 interface RawSection {
   ssh?: RawSsh;
   http?: RawHttp;
+  /** A target exec steps act on from the remediator host; it needs no section. */
+  local?: true;
 }
 interface RawInventory {
   defaults?: RawSection;
@@ -78,13 +80,16 @@ function buildTarget(name: string, own: RawSection, defaults: RawSection, ctx: B
     ctx.problems.push(
       `${ctx.source.file}:${ctx.source.lineOf(['targets', name, ...path])}: target "${name}": ${problem}`,
     );
-  const target: { name: string; ssh?: SshTarget; http?: HttpTarget } = { name };
+  const target: { name: string; local?: boolean; ssh?: SshTarget; http?: HttpTarget } = { name };
+  if (own.local) target.local = true;
   if (own.ssh) target.ssh = buildSsh({ ...defaults.ssh, ...own.ssh }, ctx.source.file, report);
   if (own.http) {
     const headers = { ...defaults.http?.headers, ...own.http.headers };
     target.http = buildHttp({ ...defaults.http, ...own.http, headers }, ctx, report);
   }
-  if (!own.ssh && !own.http) report([], 'needs an ssh or http section (or both)');
+  if (!own.ssh && !own.http && !own.local) {
+    report([], 'needs an ssh or http section (or both), or local: true for a target only exec steps act on');
+  }
   return target;
 }
 

@@ -9,6 +9,7 @@ import { loadSchema, schemaProblems, type Path } from './schema-check.ts';
 import { compileApproval, type RawApproval } from './approval.ts';
 import { compilePolicy, type RawPolicy } from './policy.ts';
 import { compileStep, FieldError, formatPath, type RawStep } from './steps.ts';
+import { NO_LOCAL_STEPS, type LocalStepSettings } from './local-settings.ts';
 import { parseYaml, type YamlSource } from './yaml-source.ts';
 
 const validate = loadSchema('runbook.schema.json');
@@ -27,14 +28,20 @@ interface RawRunbook {
   approval?: RawApproval;
 }
 
-/** Loads every runbook under the given files or directories; throws one ConfigError listing all problems. */
-export async function loadRunbooks(paths: readonly string[]): Promise<Runbook[]> {
+/**
+ * Loads every runbook under the given files or directories; throws one ConfigError listing all problems.
+ * `local` says which programs and playbooks exec and ansible steps may name. @defaultValue none
+ */
+export async function loadRunbooks(
+  paths: readonly string[],
+  local: LocalStepSettings = NO_LOCAL_STEPS,
+): Promise<Runbook[]> {
   const files = (await Promise.all(paths.map(listYamlFiles))).flat();
   const problems: string[] = [];
   const runbooks: Runbook[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const result = parseRunbook(file, await readFile(file, 'utf8'));
+    const result = parseRunbook(file, await readFile(file, 'utf8'), local);
     problems.push(...result.problems);
     if (!result.runbook) continue;
     const first = seen.get(result.runbook.name);
@@ -62,7 +69,11 @@ async function listYamlFiles(path: string): Promise<string[]> {
 }
 
 /** Parses and compiles one runbook file; every problem names file:line and the item. */
-export function parseRunbook(file: string, text: string): { runbook?: Runbook; problems: string[] } {
+export function parseRunbook(
+  file: string,
+  text: string,
+  local: LocalStepSettings = NO_LOCAL_STEPS,
+): { runbook?: Runbook; problems: string[] } {
   const parsed = parseYaml(file, text);
   if (!parsed.ok) return { problems: parsed.problems };
   const source = parsed.source;
@@ -73,7 +84,7 @@ export function parseRunbook(file: string, text: string): { runbook?: Runbook; p
   const label = typeof raw.name === 'string' ? `runbook "${raw.name}"` : 'runbook';
   const problems = schemaProblems(source, validate, (path) => describe(raw, label, path));
   if (problems.length > 0) return { problems };
-  return compile(source, raw, label);
+  return compile(source, raw, label, local);
 }
 
 function describe(raw: RawRunbook, label: string, path: Path): { item: string; rest: Path } {
@@ -91,6 +102,7 @@ function compile(
   source: YamlSource,
   raw: RawRunbook,
   label: string,
+  local: LocalStepSettings,
 ): { runbook?: Runbook; problems: string[] } {
   const problems: string[] = [];
   const at = <T>(path: Path, item: string, fn: () => T): T | undefined => {
@@ -122,7 +134,7 @@ function compile(
       problems.push(`${source.file}:${source.lineOf(['steps', i, 'name'])}: ${item}: step name used twice`);
     }
     names.add(step.name);
-    return at(['steps', i], item, () => compileStep(step, scope));
+    return at(['steps', i], item, () => compileStep(step, scope, local));
   });
   const policy = at(['policy', 'group'], `${label}: policy.group`, () => compilePolicy(raw.policy));
   const approval = raw.approval

@@ -6,6 +6,7 @@ import { parseDuration } from './duration.ts';
 import { parseRate } from './policy.ts';
 import type { RedisClientConfig } from '../redis/client-options.ts';
 import { readRedisClientConfig, REDIS_SETTING_NAMES } from './redis-settings.ts';
+import { LOCAL_SETTING_NAMES, readLocalStepSettings, type LocalStepSettings } from './local-settings.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -88,6 +89,8 @@ export interface Settings {
   readonly lockTtlMs: number;
   /** REMEDIATOR_STABILIZE: how long a healed target stays `stabilizing` @defaultValue 10m */
   readonly stabilizeMs: number;
+  /** REMEDIATOR_EXEC_ALLOW, _EXEC_PATH, _EXEC_ENV, _ANSIBLE_PLAYBOOKS: what exec and ansible steps may run. */
+  readonly local: LocalStepSettings;
 }
 
 const KNOWN = new Set([
@@ -129,6 +132,7 @@ const KNOWN = new Set([
   'REMEDIATOR_LOCK_TTL',
   'REMEDIATOR_STABILIZE',
   ...REDIS_SETTING_NAMES,
+  ...LOCAL_SETTING_NAMES,
 ]);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -219,6 +223,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     ...optional('slackSigningSecret', secret('REMEDIATOR_SLACK_SIGNING_SECRET')),
     lockTtlMs: duration('REMEDIATOR_LOCK_TTL', '30s'),
     stabilizeMs: duration('REMEDIATOR_STABILIZE', '10m'),
+    local: readLocalStepSettings(env, problems),
   };
   if (settings.honourSilences && !settings.alertmanagerUrl) {
     problems.push('REMEDIATOR_HONOUR_SILENCES needs REMEDIATOR_ALERTMANAGER_URL');

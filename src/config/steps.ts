@@ -1,19 +1,14 @@
 import { RemediatorError } from '../errors.ts';
 import { PORTABLE_RULE, unportableChar } from '../execute/shell-quote.ts';
 import { compileTemplate, literalText, type TemplateScope } from '../execute/template.ts';
-import type {
-  HttpStepSpec,
-  JsonTemplate,
-  SshStepSpec,
-  StepSpec,
-  Template,
-  VerifyTemplate,
-} from '../types.ts';
+import type { HttpStepSpec, JsonTemplate, StepAction, StepSpec, Template, VerifyTemplate } from '../types.ts';
 import { parseDuration } from './duration.ts';
 import type { Path } from './schema-check.ts';
 import { compileApproval, type RawApproval } from './approval.ts';
 import { FieldError } from './field-error.ts';
 import { unquotedPlaceholders } from '../verify/promql-string.ts';
+import { NO_LOCAL_STEPS, type LocalStepSettings } from './local-settings.ts';
+import { compileAnsible, compileExec, type RawAnsible, type RawExec } from './local-steps.ts';
 
 export { FieldError, formatPath } from './field-error.ts';
 
@@ -34,7 +29,7 @@ export interface RawStep {
   name: string;
   idempotent?: boolean;
   verify?: RawVerify;
-  undo?: { ssh?: RawStep['ssh']; http?: RawStep['http']; when?: 'failure' | 'always' };
+  undo?: Pick<RawStep, 'ssh' | 'http' | 'exec' | 'ansible'> & { when?: 'failure' | 'always' };
   approval?: RawApproval;
   ssh?: { command: string[]; stdin?: string; timeout?: string };
   http?: {
@@ -45,21 +40,27 @@ export interface RawStep {
     expect?: number | number[];
     timeout?: string;
   };
+  exec?: RawExec;
+  ansible?: RawAnsible;
 }
 
 /** Compiles a schema-valid step: its action, verify block and undo. */
-export function compileStep(step: RawStep, scope: TemplateScope): StepSpec {
+export function compileStep(
+  step: RawStep,
+  scope: TemplateScope,
+  local: LocalStepSettings = NO_LOCAL_STEPS,
+): StepSpec {
   const field = templateField(scope);
   const undo = step.undo;
   return {
     name: step.name,
-    action: compileStepAction(step, scope),
+    action: compileStepAction(step, scope, local),
     idempotent: step.idempotent ?? false,
     ...(step.verify ? { verify: compileVerify(step.verify, field) } : {}),
     ...(undo
       ? {
           undo: {
-            action: prefixed(['undo'], () => compileStepAction(undo, scope)),
+            action: prefixed(['undo'], () => compileStepAction(undo, scope, local)),
             when: undo.when ?? 'failure',
           },
         }
@@ -119,12 +120,15 @@ function compileVerify(v: RawVerify, field: (p: Path, s: string) => Template): V
   };
 }
 
-/** Compiles a schema-valid step's action (its ssh or http block). */
+/** Compiles a schema-valid step's action (its ssh, http, exec or ansible block). */
 export function compileStepAction(
-  step: Pick<RawStep, 'ssh' | 'http'>,
+  step: Pick<RawStep, 'ssh' | 'http' | 'exec' | 'ansible'>,
   scope: TemplateScope,
-): SshStepSpec | HttpStepSpec {
+  local: LocalStepSettings = NO_LOCAL_STEPS,
+): StepAction {
   const field = templateField(scope);
+  if (step.exec) return compileExec(step.exec, field, local);
+  if (step.ansible) return compileAnsible(step.ansible, field, local);
   if (step.ssh) {
     const ssh = step.ssh;
     return {

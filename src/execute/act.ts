@@ -8,6 +8,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import { runLadder } from './ladder.ts';
 import { undoSteps } from './undo.ts';
 import { done, ending, type RunOutcome } from './run-helpers.ts';
+import { dryRunSteps } from './dry-run-check.ts';
 import { prepareSteps } from './prepare-steps.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
@@ -45,7 +46,7 @@ export async function act(
       );
   }
   if (mode.dryRun) {
-    for (const step of run.steps) Object.assign(step, { status: 'skipped', skippedBecause: 'dry_run' });
+    await dryRunSteps(deps, run, target);
     return done(
       await finishRun(deps, run, {
         ...ending('skipped', 'dry_run', 'dry run: every decision taken, nothing executed'),

@@ -8,6 +8,7 @@ export function outcomeFields(result: StepResult) {
     ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
     ...(result.httpStatus === undefined ? {} : { httpStatus: result.httpStatus }),
     ...(result.ok ? {} : { errorCode: result.errorCode ?? 'E_INTERNAL', error: result.error ?? 'failed' }),
+    ...(result.tasks === undefined ? {} : { tasks: [...result.tasks] }),
   };
 }
 
@@ -38,6 +39,15 @@ async function executeRaw(
   signal?: AbortSignal,
 ): Promise<StepResult> {
   try {
+    if (action.kind === 'exec') {
+      if (!deps.executors.exec) return noExecutor('exec steps are not enabled in this process');
+      return await deps.executors.exec.run(action, signal);
+    }
+    if (action.kind === 'ansible') {
+      if (!target.ssh) return missingSection(target, 'ssh');
+      if (!deps.executors.ansible) return noExecutor('ansible steps are not enabled in this process');
+      return await deps.executors.ansible.run(target.ssh, action, signal);
+    }
     if (action.kind === 'ssh') {
       if (!target.ssh) return missingSection(target, 'ssh');
       return await deps.executors.ssh.run(target.ssh, action, signal);
@@ -47,6 +57,10 @@ async function executeRaw(
   } catch (err) {
     return { ok: false, output: '', errorCode: errorCode(err), error: errorMessage(err) };
   }
+}
+
+function noExecutor(error: string): StepResult {
+  return { ok: false, output: '', errorCode: 'E_NO_EXECUTOR', error };
 }
 
 function missingSection(target: Target, kind: 'ssh' | 'http'): StepResult {

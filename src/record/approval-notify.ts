@@ -1,4 +1,5 @@
 import { joinArgv } from '../execute/shell-quote.ts';
+import { describeLocal } from '../execute/describe-local.ts';
 import { signLink } from '../policy/approval-link.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { RenderedAction, RunRecord } from '../types.ts';
@@ -37,6 +38,7 @@ export interface ApprovalNotifier {
 /** One line for a rendered action, as a human reads it (shell-quoted argv, or method and path). */
 export function describeAction(action: RenderedAction | undefined): string {
   if (!action) return '(not rendered)';
+  if (action.kind === 'exec' || action.kind === 'ansible') return describeLocal(action);
   if (action.kind === 'ssh')
     return `ssh: ${joinArgv(action.argv)}${action.stdin !== undefined ? ` <<< ${JSON.stringify(action.stdin)}` : ''}`;
   const body = action.body === undefined ? '' : ` ${JSON.stringify(action.body)}`;

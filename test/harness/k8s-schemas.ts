@@ -17,7 +17,13 @@ function modulePath(apiVersion: string, kind: string): string | undefined {
  * API versions every supported Kubernetes serves. kubernetes-models also keeps schemas of versions
  * clusters stopped serving long ago (apps/v1beta1 went in 1.16), which must not pass.
  */
-const SERVED = new Set(['v1', 'apps/v1', 'policy/v1', 'monitoring.coreos.com/v1']);
+const SERVED = new Set([
+  'v1',
+  'apps/v1',
+  'policy/v1',
+  'rbac.authorization.k8s.io/v1',
+  'monitoring.coreos.com/v1',
+]);
 
 interface ModelClass {
   new (data: unknown): { validate(): void };

@@ -114,6 +114,8 @@ export function stepView(step: StepRecord, index: number, now: number) {
           ? `HTTP ${step.httpStatus}`
           : undefined,
     output: step.output || undefined,
+    // ansible steps: what each task did (in a dry run, what it would have done).
+    tasks: step.tasks?.length ? step.tasks : undefined,
     error: step.error === undefined ? undefined : `${step.errorCode ?? 'error'}: ${step.error}`,
     started: timeView(step.startedAt, now),
     took: step.durationMs === undefined ? undefined : durationText(step.durationMs),

@@ -1,4 +1,5 @@
 import { shellQuote } from '../../execute/shell-quote.ts';
+import { localCommandText } from '../../execute/describe-local.ts';
 import type { Labels, RenderedAction, RunRecord, RunStatus } from '../../types.ts';
 
 /** How a status looks: a colour class and always a text label, so colour is never the only signal. */
@@ -80,6 +81,7 @@ export function pairs(labels: Labels | undefined): Array<{ name: string; value: 
 /** What a rendered step runs, as one readable text: the quoted command line, or the HTTP request. */
 export function commandText(action: RenderedAction | undefined): string | undefined {
   if (!action) return undefined;
+  if (action.kind === 'exec' || action.kind === 'ansible') return localCommandText(action);
   if (action.kind === 'ssh') {
     const line = `$ ${action.argv.map(shellQuote).join(' ')}`;
     return action.stdin === undefined ? line : `${line}\n<<stdin\n${action.stdin}\nstdin`;

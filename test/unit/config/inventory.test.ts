@@ -194,9 +194,13 @@ describe('parseInventory: problems name file:line and the target', () => {
 
   it('refuses a target with neither ssh nor http', () => {
     expect(problemsOf(`targets:\n  empty: {}\n  bare:\n`)).toEqual([
-      `${file}:2: target "empty": needs an ssh or http section (or both)`,
-      `${file}:3: target "bare": needs an ssh or http section (or both)`,
+      `${file}:2: target "empty": needs an ssh or http section (or both), or local: true for a target only exec steps act on`,
+      `${file}:3: target "bare": needs an ssh or http section (or both), or local: true for a target only exec steps act on`,
     ]);
+    expect(parse(`targets:\n  prod-cluster: { local: true }\n`).get('prod-cluster')).toEqual({
+      name: 'prod-cluster',
+      local: true,
+    });
   });
 
   it('refuses an http section without a baseUrl', () => {
@@ -236,7 +240,7 @@ describe('parseInventory: problems name file:line and the target', () => {
 `;
     expect(problemsOf(text)).toEqual([
       `${file}:3: target "a": ssh: needs "hostKey" or "knownHosts": host keys are always verified`,
-      `${file}:4: target "b": needs an ssh or http section (or both)`,
+      `${file}:4: target "b": needs an ssh or http section (or both), or local: true for a target only exec steps act on`,
       `${file}:6: target "c": http.headers.X: environment variable NOPE is not set`,
     ]);
   });

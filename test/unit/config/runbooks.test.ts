@@ -190,9 +190,13 @@ describe('parseRunbook: schema problems name file:line and the item', () => {
 
   it('refuses a step with both ssh and http, and a step with neither', () => {
     const both = runbookWith(`steps:\n  - name: s\n    ssh: { command: [x] }\n    http: { path: /x }\n`);
-    expect(problemsOf(both)).toEqual(['rb.yaml:5: step "s": needs exactly one action: ssh or http']);
+    expect(problemsOf(both)).toEqual([
+      'rb.yaml:5: step "s": needs exactly one action: ssh, http, exec or ansible',
+    ]);
     const neither = runbookWith(`steps:\n  - name: s\n`);
-    expect(problemsOf(neither)).toEqual(['rb.yaml:5: step "s": needs exactly one action: ssh or http']);
+    expect(problemsOf(neither)).toEqual([
+      'rb.yaml:5: step "s": needs exactly one action: ssh, http, exec or ansible',
+    ]);
   });
 
   it('reports a YAML error on the line where it is', () => {

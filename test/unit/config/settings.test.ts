@@ -53,6 +53,7 @@ describe('readSettings', () => {
       approvalWebhooks: '',
       lockTtlMs: 30_000,
       stabilizeMs: 600_000,
+      local: { execAllow: [], execPath: [], execEnv: [] },
     });
   });
 
@@ -97,6 +98,10 @@ describe('readSettings', () => {
         REMEDIATOR_PUBLIC_URL: 'https://remediator.example',
         REMEDIATOR_LOCK_TTL: '10s',
         REMEDIATOR_STABILIZE: '5m',
+        REMEDIATOR_EXEC_ALLOW: '/usr/bin/kubectl,/opt/fixes/',
+        REMEDIATOR_EXEC_PATH: '/opt/fixes',
+        REMEDIATOR_EXEC_ENV: 'KUBECONFIG',
+        REMEDIATOR_ANSIBLE_PLAYBOOKS: '/srv/playbooks/',
       },
       CWD,
     );
@@ -133,6 +138,12 @@ describe('readSettings', () => {
       publicUrl: 'https://remediator.example',
       lockTtlMs: 10_000,
       stabilizeMs: 300_000,
+      local: {
+        execAllow: ['/usr/bin/kubectl', '/opt/fixes/'],
+        execPath: ['/opt/fixes'],
+        execEnv: ['KUBECONFIG'],
+        playbooksDir: '/srv/playbooks',
+      },
     });
     expect(Object.isFrozen(settings)).toBe(true);
   });
