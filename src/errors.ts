@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'E_REDIS_MISSING' // no redis-server on PATH and no REDIS_URL
   | 'E_REDIS_AUTH' // Redis refused the password or user (WRONGPASS, NOAUTH, NOPERM)
   | 'E_REDIS_TLS' // the TLS handshake with Redis failed (certificate not trusted, wrong name)
-  | 'E_APPROVAL_SECRET'; // the approval-link secret file cannot be read or made
+  | 'E_APPROVAL_SECRET' // the approval-link secret file cannot be read or made
+  | 'E_PROMETHEUS' // the backtest could not read the alert history from Prometheus
+  | 'E_NO_HISTORY'; // the backtest's range holds no firing alert
 
 export class RemediatorError extends Error {
   readonly code: ErrorCode;
