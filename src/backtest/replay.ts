@@ -1,0 +1,263 @@
+import { occurrenceId } from '../ingest/occurrence.ts';
+import { planRuns, type Candidate } from '../ingest/plan.ts';
+import { RESOLVED_TTL_MS } from '../ingest/resolved.ts';
+import { buildRunbookIndex } from '../match/select.ts';
+import { applyRunEnd } from '../policy/after-run.ts';
+import { attemptOwner } from '../policy/admission-stage.ts';
+import { gate } from '../policy/gate.ts';
+import { policyKeys } from '../policy/keys.ts';
+import type { PolicySettings, PolicyStores } from '../policy/types.ts';
+import { createMemoryPolicyStores } from '../stores/memory-policy-stores.ts';
+import type { AdmissionRequest, Pause } from '../stores/types.ts';
+import type { Alert, Runbook, RunRecord } from '../types.ts';
+import { alertOf, approvedNow, iso, newRun } from './replay-records.ts';
+import { EventQueue } from './event-queue.ts';
+import type { Occurrence } from './history.ts';
+import { runOutcome, type OutcomeModel } from './outcome-model.ts';
+import { wouldHoldPage } from './pages.ts';
+import {
+  bump,
+  emptyTally,
+  mark,
+  newTimeline,
+  sumTallies,
+  type RunbookTally,
+  type Timeline,
+} from './tally.ts';
+
+export interface ReplayOptions {
+  readonly runbooks: readonly Runbook[];
+  readonly settings: PolicySettings;
+  readonly outcome: OutcomeModel;
+  readonly from: number;
+  readonly to: number;
+  /** Targets known to the inventory; without it every target counts as known. */
+  readonly inventory?: { has(name: string): boolean };
+  /** Pauses given on the command line. */
+  readonly pauses?: readonly Pause[];
+}
+
+export interface ReplayResult {
+  readonly occurrences: number;
+  readonly runbooks: RunbookTally[];
+  readonly totals: RunbookTally;
+  /** The hour (start, ms) in which the most runs started, and how many; undefined when none did. */
+  readonly busiestHour?: { readonly start: number; readonly started: number };
+  readonly timeline: Timeline;
+}
+
+interface Running {
+  readonly run: RunRecord;
+  readonly runbook: Runbook;
+  readonly admission: AdmissionRequest;
+  readonly trial: boolean;
+  readonly status: 'succeeded' | 'failed';
+  readonly held: boolean;
+}
+
+type Event =
+  | { kind: 'resolve'; occurrence: Occurrence }
+  | { kind: 'attempt'; run: RunRecord; runbook: Runbook; alertEnd: number | undefined; waited: boolean }
+  | { kind: 'renew'; running: Running; until: number }
+  | { kind: 'end'; running: Running };
+
+/**
+ * Replays alert occurrences, in time order, through the service's own matching (planRuns and the
+ * runbook index) and policy gate, on a virtual clock and in-memory stores. Runs that wait are asked
+ * again at the time the gate gives, as the queue does; a run that acts holds its places (renewed as the
+ * worker's heartbeat does) until the outcome model ends it, and then applyRunEnd does what finishRun
+ * does to the policy state.
+ */
+export async function replay(
+  occurrences: readonly Occurrence[],
+  options: ReplayOptions,
+): Promise<ReplayResult> {
+  const state = new Replay(options);
+  await state.seedPauses(options.pauses ?? []);
+  let next = 0;
+  for (;;) {
+    const fire = occurrences[next];
+    if (fire !== undefined && fire.startsAt <= state.queue.peekTime()) {
+      next++;
+      state.now = Math.max(state.now, fire.startsAt);
+      state.fire(fire);
+      continue;
+    }
+    const event = state.queue.pop();
+    if (event === undefined) break;
+    state.now = Math.max(state.now, event.at);
+    await state.handle(event.event);
+  }
+  return state.result(occurrences.length);
+}
+
+class Replay {
+  now = 0;
+  readonly queue = new EventQueue<Event>();
+  private readonly stores: PolicyStores;
+  private readonly index;
+  private readonly tallies = new Map<string, RunbookTally>();
+  private readonly acting = new Map<string, number>();
+  private actingAll = 0;
+  private peakAll = 0;
+  private readonly hours = new Map<number, number>();
+  private readonly timeline: Timeline;
+
+  private readonly options: ReplayOptions;
+
+  constructor(options: ReplayOptions) {
+    this.options = options;
+    this.stores = createMemoryPolicyStores(() => this.now);
+    this.index = buildRunbookIndex(options.runbooks);
+    this.timeline = newTimeline(options.from, options.to);
+    for (const rb of options.runbooks) this.tallies.set(rb.name, emptyTally(rb.name));
+  }
+
+  async seedPauses(pauses: readonly Pause[]): Promise<void> {
+    for (const p of pauses) await this.stores.pauses.create(p);
+  }
+
+  fire(occurrence: Occurrence): void {
+    this.plan(alertOf(occurrence, 'firing'), occurrence.endsAt);
+    if (occurrence.endsAt !== undefined) this.queue.push(occurrence.endsAt, { kind: 'resolve', occurrence });
+  }
+
+  async handle(event: Event): Promise<void> {
+    if (event.kind === 'attempt') return this.attempt(event);
+    if (event.kind === 'end') return this.end(event.running);
+    if (event.kind === 'renew') return this.renew(event.running, event.until);
+    const { occurrence } = event;
+    // As the webhook does with a resolved notification: remember it, then plan `on: resolved` runbooks.
+    await this.stores.occurrences.markResolved(
+      [occurrenceId(occurrence.fingerprint, iso(occurrence.startsAt))],
+      RESOLVED_TTL_MS,
+    );
+    this.plan(alertOf(occurrence, 'resolved'), occurrence.endsAt);
+  }
+
+  private plan(alert: Alert, alertEnd: number | undefined): void {
+    for (const c of planRuns([alert], this.index)) {
+      const tally = this.tally(c.runbook);
+      tally.matched++;
+      const target = this.targetOf(c);
+      if (!target.ok) {
+        bump(tally.errors, target.code);
+        continue;
+      }
+      const run = newRun(c, target.name, this.now);
+      this.queue.push(this.now, { kind: 'attempt', run, runbook: c.runbook, alertEnd, waited: false });
+    }
+  }
+
+  private targetOf(c: Candidate): { ok: true; name: string } | { ok: false; code: string } {
+    if (!c.target.ok) return c.target;
+    if (this.options.inventory && !this.options.inventory.has(c.target.name))
+      return { ok: false, code: 'E_UNKNOWN_TARGET' };
+    return c.target;
+  }
+
+  private async attempt(e: Extract<Event, { kind: 'attempt' }>): Promise<void> {
+    const { run, runbook } = e;
+    const tally = this.tally(runbook);
+    const ctx = {
+      run,
+      runbook,
+      now: this.now,
+      owner: attemptOwner(run.id),
+      stores: this.stores,
+      settings: this.options.settings,
+    };
+    // Evaluated as if switched on: a runbook's or the service's dry-run setting is what is being replaced.
+    const result = await gate(ctx, false);
+    if (result.kind === 'wait') {
+      if (!e.waited) bump(tally.waited, result.decisions.at(-1)?.reason ?? 'wait');
+      this.queue.push(result.retryAt, { ...e, waited: true });
+    } else if (result.kind === 'approval') {
+      // Counted as "would ask", then assumed approved at once, so the rest of the policy still applies.
+      tally.wouldAsk++;
+      run.approvals = [approvedNow(run, this.now, result.why)];
+      this.queue.push(this.now, e);
+    } else if (result.kind === 'stop') {
+      const reason = result.decision.reason ?? 'refused';
+      bump(tally.stopped, reason);
+      if (result.escalate) tally.pagesSent++;
+      mark(this.timeline, runbook.name, `stopped:${reason}`, this.now);
+    } else {
+      this.start({ run, runbook, admission: result.admission, trial: result.trial }, e.alertEnd);
+    }
+  }
+
+  private start(
+    go: Pick<Running, 'run' | 'runbook' | 'admission' | 'trial'>,
+    alertEnd: number | undefined,
+  ): void {
+    const { runbook, run } = go;
+    const tally = this.tally(runbook);
+    const outcome = runOutcome(this.options.outcome, runbook, this.now, alertEnd);
+    const running: Running = { ...go, status: outcome.status, held: wouldHoldPage(runbook) };
+    tally.started++;
+    bump(tally.targets, run.target);
+    if (running.held) tally.pagesHeld++;
+    const acting = (this.acting.get(runbook.name) ?? 0) + 1;
+    this.acting.set(runbook.name, acting);
+    tally.peakActing = Math.max(tally.peakActing, acting);
+    this.peakAll = Math.max(this.peakAll, ++this.actingAll);
+    const hour = Math.floor(this.now / 3_600_000) * 3_600_000;
+    this.hours.set(hour, (this.hours.get(hour) ?? 0) + 1);
+    mark(this.timeline, runbook.name, 'started', this.now);
+    if (running.held) mark(this.timeline, runbook.name, 'held', this.now);
+    this.queue.push(outcome.endsAt, { kind: 'end', running });
+    this.scheduleRenew(running, outcome.endsAt);
+  }
+
+  /** The worker's heartbeat renews a run's places while it acts; so does the replay, at a third of their TTL. */
+  private scheduleRenew(running: Running, until: number): void {
+    const every = this.options.settings.lockTtlMs / 3;
+    if (this.now + every < until) this.queue.push(this.now + every, { kind: 'renew', running, until });
+  }
+
+  private async renew(running: Running, until: number): Promise<void> {
+    await this.stores.admission.renew({ ...running.admission, now: this.now });
+    this.scheduleRenew(running, until);
+  }
+
+  private async end(running: Running): Promise<void> {
+    const { runbook, run, status } = running;
+    const tally = this.tally(runbook);
+    const key = policyKeys.breaker(runbook.name);
+    const before = await this.stores.breakers.state(key, runbook.policy.breaker, this.now);
+    const admission = { ...running.admission, now: this.now };
+    const after = await applyRunEnd(
+      this.stores,
+      runbook,
+      run.target,
+      { status, acted: true, trial: running.trial, admission },
+      this.now,
+    );
+    if (after === 'open' && before !== 'open') tally.circuitOpenings++;
+    tally[status]++;
+    if (status === 'failed') tally.pagesSent++;
+    if (running.held && status === 'succeeded') tally.pagesAvoided++;
+    this.acting.set(runbook.name, (this.acting.get(runbook.name) ?? 1) - 1);
+    this.actingAll--;
+  }
+
+  private tally(runbook: Runbook): RunbookTally {
+    return this.tallies.get(runbook.name)!;
+  }
+
+  result(occurrences: number): ReplayResult {
+    const runbooks = [...this.tallies.values()];
+    let busiest: { start: number; started: number } | undefined;
+    for (const [start, started] of this.hours)
+      if (!busiest || started > busiest.started || (started === busiest.started && start < busiest.start))
+        busiest = { start, started };
+    return {
+      occurrences,
+      runbooks,
+      totals: sumTallies(runbooks, this.peakAll),
+      ...(busiest ? { busiestHour: busiest } : {}),
+      timeline: this.timeline,
+    };
+  }
+}
