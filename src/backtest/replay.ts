@@ -4,7 +4,7 @@ import { RESOLVED_TTL_MS } from '../ingest/resolved.ts';
 import { buildRunbookIndex } from '../match/select.ts';
 import { applyRunEnd } from '../policy/after-run.ts';
 import { attemptOwner } from '../policy/admission-stage.ts';
-import { gate } from '../policy/gate.ts';
+import { gate, type GateResult } from '../policy/gate.ts';
 import { policyKeys } from '../policy/keys.ts';
 import type { PolicySettings, PolicyStores } from '../policy/types.ts';
 import { createMemoryPolicyStores } from '../stores/memory-policy-stores.ts';
@@ -35,6 +35,8 @@ export interface ReplayOptions {
   readonly inventory?: { has(name: string): boolean };
   /** Pauses given on the command line. */
   readonly pauses?: readonly Pause[];
+  /** Sees every gate answer (for tests, and anyone who wants the decisions themselves). */
+  readonly observe?: (run: RunRecord, result: GateResult) => void;
 }
 
 export interface ReplayResult {
@@ -169,6 +171,7 @@ class Replay {
     };
     // Evaluated as if switched on: a runbook's or the service's dry-run setting is what is being replaced.
     const result = await gate(ctx, false);
+    this.options.observe?.(run, result);
     if (result.kind === 'wait') {
       if (!e.waited) bump(tally.waited, result.decisions.at(-1)?.reason ?? 'wait');
       this.queue.push(result.retryAt, { ...e, waited: true });
