@@ -3,7 +3,7 @@ import { planRuns, type Candidate } from '../ingest/plan.ts';
 import { RESOLVED_TTL_MS } from '../ingest/resolved.ts';
 import { buildRunbookIndex } from '../match/select.ts';
 import { applyRunEnd } from '../policy/after-run.ts';
-import { attemptOwner } from '../policy/admission-stage.ts';
+import { admissionRequest, attemptOwner, nextPoll } from '../policy/admission-stage.ts';
 import { gate, type GateResult } from '../policy/gate.ts';
 import { policyKeys } from '../policy/keys.ts';
 import type { PolicySettings, PolicyStores } from '../policy/types.ts';
@@ -12,6 +12,7 @@ import type { AdmissionRequest, Pause } from '../stores/types.ts';
 import type { Alert, Runbook, RunRecord } from '../types.ts';
 import { alertOf, approvedNow, iso, newRun } from './replay-records.ts';
 import { EventQueue } from './event-queue.ts';
+import { Parking } from './parking.ts';
 import type { Occurrence } from './history.ts';
 import { runOutcome, type OutcomeModel } from './outcome-model.ts';
 import { wouldHoldPage } from './pages.ts';
@@ -57,9 +58,19 @@ interface Running {
   readonly held: boolean;
 }
 
+interface Attempt {
+  kind: 'attempt';
+  run: RunRecord;
+  runbook: Runbook;
+  alertEnd: number | undefined;
+  waited: boolean;
+  /** Only the run's latest scheduled attempt counts (a woken run's deadline check is void). */
+  gen?: number;
+}
+
 type Event =
   | { kind: 'resolve'; occurrence: Occurrence }
-  | { kind: 'attempt'; run: RunRecord; runbook: Runbook; alertEnd: number | undefined; waited: boolean }
+  | Attempt
   | { kind: 'renew'; running: Running; until: number }
   | { kind: 'end'; running: Running };
 
@@ -104,6 +115,8 @@ class Replay {
   private peakAll = 0;
   private readonly hours = new Map<number, number>();
   private readonly timeline: Timeline;
+  private readonly parking = new Parking<Attempt>();
+  private readonly gens = new Map<string, number>();
 
   private readonly options: ReplayOptions;
 
@@ -125,7 +138,11 @@ class Replay {
   }
 
   async handle(event: Event): Promise<void> {
-    if (event.kind === 'attempt') return this.attempt(event);
+    if (event.kind === 'attempt') {
+      if (event.gen !== this.gens.get(event.run.id)) return;
+      this.parking.take(event.run.id);
+      return this.attempt(event);
+    }
     if (event.kind === 'end') return this.end(event.running);
     if (event.kind === 'renew') return this.renew(event.running, event.until);
     const { occurrence } = event;
@@ -134,7 +151,32 @@ class Replay {
       [occurrenceId(occurrence.fingerprint, iso(occurrence.startsAt))],
       RESOLVED_TTL_MS,
     );
+    this.wake('occurrence', [occurrenceId(occurrence.fingerprint, iso(occurrence.startsAt))]);
     this.plan(alertOf(occurrence, 'resolved'), occurrence.endsAt);
+  }
+
+  private schedule(at: number, attempt: Attempt): void {
+    const gen = (this.gens.get(attempt.run.id) ?? 0) + 1;
+    this.gens.set(attempt.run.id, gen);
+    this.queue.push(at, { ...attempt, gen });
+  }
+
+  /** Parked runs woken by a change poll again at the worker's pace. */
+  private wake(kind: 'key' | 'runbook' | 'occurrence', values: readonly string[]): void {
+    for (const attempt of this.parking.wake(kind, values)) this.schedule(nextPoll(this.now), attempt);
+  }
+
+  /** A run waiting for a place sleeps until the place is given back, or until its maxWait deadline. */
+  private async wait(e: Attempt, retryAt: number): Promise<void> {
+    const { run, runbook } = e;
+    // Business hours may change an approval's answer with no event at all: such runs keep polling.
+    const request = admissionRequest(run, runbook, this.options.settings, this.now, `${run.id}/peek`);
+    const peek = runbook.approval ? { ok: true as const } : await this.stores.admission.peek(request);
+    if (peek.ok) return this.schedule(retryAt, e);
+    const occurrence = occurrenceId(run.alert.fingerprint, run.alert.startsAt);
+    this.parking.park(run.id, { key: peek.blocked, runbook: runbook.name, occurrence }, e);
+    const since = run.approvals?.findLast((a) => a.state === 'approved')?.decidedAt ?? run.receivedAt;
+    this.schedule(Math.max(retryAt, Date.parse(since) + runbook.policy.maxWaitMs), e);
   }
 
   private plan(alert: Alert, alertEnd: number | undefined): void {
@@ -147,7 +189,7 @@ class Replay {
         continue;
       }
       const run = newRun(c, target.name, this.now);
-      this.queue.push(this.now, { kind: 'attempt', run, runbook: c.runbook, alertEnd, waited: false });
+      this.schedule(this.now, { kind: 'attempt', run, runbook: c.runbook, alertEnd, waited: false });
     }
   }
 
@@ -174,18 +216,20 @@ class Replay {
     this.options.observe?.(run, result);
     if (result.kind === 'wait') {
       if (!e.waited) bump(tally.waited, result.decisions.at(-1)?.reason ?? 'wait');
-      this.queue.push(result.retryAt, { ...e, waited: true });
+      await this.wait({ ...e, waited: true }, result.retryAt);
     } else if (result.kind === 'approval') {
       // Counted as "would ask", then assumed approved at once, so the rest of the policy still applies.
       tally.wouldAsk++;
       run.approvals = [approvedNow(run, this.now, result.why)];
-      this.queue.push(this.now, e);
+      this.schedule(this.now, e);
     } else if (result.kind === 'stop') {
+      this.gens.delete(run.id);
       const reason = result.decision.reason ?? 'refused';
       bump(tally.stopped, reason);
       if (result.escalate) tally.pagesSent++;
       mark(this.timeline, runbook.name, `stopped:${reason}`, this.now);
     } else {
+      this.gens.delete(run.id);
       this.start({ run, runbook, admission: result.admission, trial: result.trial }, e.alertEnd);
     }
   }
@@ -237,7 +281,11 @@ class Replay {
       { status, acted: true, trial: running.trial, admission },
       this.now,
     );
-    if (after === 'open' && before !== 'open') tally.circuitOpenings++;
+    if (after === 'open' && before !== 'open') {
+      tally.circuitOpenings++;
+      this.wake('runbook', [runbook.name]);
+    }
+    this.wake('key', [...admission.slots.map((slot) => slot.key), admission.lock.key]);
     tally[status]++;
     if (status === 'failed') tally.pagesSent++;
     if (running.held && status === 'succeeded') tally.pagesAvoided++;
