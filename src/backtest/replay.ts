@@ -3,7 +3,7 @@ import { planRuns, type Candidate } from '../ingest/plan.ts';
 import { RESOLVED_TTL_MS } from '../ingest/resolved.ts';
 import { buildRunbookIndex } from '../match/select.ts';
 import { applyRunEnd } from '../policy/after-run.ts';
-import { admissionRequest, attemptOwner, nextPoll } from '../policy/admission-stage.ts';
+import { admissionRequest, attemptOwner, nextPoll, waitingSince } from '../policy/admission-stage.ts';
 import { gate, type GateResult } from '../policy/gate.ts';
 import { policyKeys } from '../policy/keys.ts';
 import type { PolicySettings, PolicyStores } from '../policy/types.ts';
@@ -16,15 +16,8 @@ import { Parking } from './parking.ts';
 import type { Occurrence } from './history.ts';
 import { runOutcome, type OutcomeModel } from './outcome-model.ts';
 import { wouldHoldPage } from './pages.ts';
-import {
-  bump,
-  emptyTally,
-  mark,
-  newTimeline,
-  sumTallies,
-  type RunbookTally,
-  type Timeline,
-} from './tally.ts';
+import { Ledger, type ReplayResult } from './ledger.ts';
+import { bump } from './tally.ts';
 
 export interface ReplayOptions {
   readonly runbooks: readonly Runbook[];
@@ -40,14 +33,7 @@ export interface ReplayOptions {
   readonly observe?: (run: RunRecord, result: GateResult) => void;
 }
 
-export interface ReplayResult {
-  readonly occurrences: number;
-  readonly runbooks: RunbookTally[];
-  readonly totals: RunbookTally;
-  /** The hour (start, ms) in which the most runs started, and how many; undefined when none did. */
-  readonly busiestHour?: { readonly start: number; readonly started: number };
-  readonly timeline: Timeline;
-}
+export type { ReplayResult } from './ledger.ts';
 
 interface Running {
   readonly run: RunRecord;
@@ -101,7 +87,7 @@ export async function replay(
     state.now = Math.max(state.now, event.at);
     await state.handle(event.event);
   }
-  return state.result(occurrences.length);
+  return state.ledger.result(occurrences.length);
 }
 
 class Replay {
@@ -109,12 +95,7 @@ class Replay {
   readonly queue = new EventQueue<Event>();
   private readonly stores: PolicyStores;
   private readonly index;
-  private readonly tallies = new Map<string, RunbookTally>();
-  private readonly acting = new Map<string, number>();
-  private actingAll = 0;
-  private peakAll = 0;
-  private readonly hours = new Map<number, number>();
-  private readonly timeline: Timeline;
+  readonly ledger: Ledger;
   private readonly parking = new Parking<Attempt>();
   private readonly gens = new Map<string, number>();
 
@@ -124,8 +105,11 @@ class Replay {
     this.options = options;
     this.stores = createMemoryPolicyStores(() => this.now);
     this.index = buildRunbookIndex(options.runbooks);
-    this.timeline = newTimeline(options.from, options.to);
-    for (const rb of options.runbooks) this.tallies.set(rb.name, emptyTally(rb.name));
+    this.ledger = new Ledger(
+      options.runbooks.map((rb) => rb.name),
+      options.from,
+      options.to,
+    );
   }
 
   async seedPauses(pauses: readonly Pause[]): Promise<void> {
@@ -175,13 +159,12 @@ class Replay {
     if (peek.ok) return this.schedule(retryAt, e);
     const occurrence = occurrenceId(run.alert.fingerprint, run.alert.startsAt);
     this.parking.park(run.id, { key: peek.blocked, runbook: runbook.name, occurrence }, e);
-    const since = run.approvals?.findLast((a) => a.state === 'approved')?.decidedAt ?? run.receivedAt;
-    this.schedule(Math.max(retryAt, Date.parse(since) + runbook.policy.maxWaitMs), e);
+    this.schedule(Math.max(retryAt, waitingSince(run) + runbook.policy.maxWaitMs), e);
   }
 
   private plan(alert: Alert, alertEnd: number | undefined): void {
     for (const c of planRuns([alert], this.index)) {
-      const tally = this.tally(c.runbook);
+      const tally = this.ledger.tally(c.runbook.name);
       tally.matched++;
       const target = this.targetOf(c);
       if (!target.ok) {
@@ -202,7 +185,7 @@ class Replay {
 
   private async attempt(e: Extract<Event, { kind: 'attempt' }>): Promise<void> {
     const { run, runbook } = e;
-    const tally = this.tally(runbook);
+    const tally = this.ledger.tally(runbook.name);
     const ctx = {
       run,
       runbook,
@@ -224,10 +207,7 @@ class Replay {
       this.schedule(this.now, e);
     } else if (result.kind === 'stop') {
       this.gens.delete(run.id);
-      const reason = result.decision.reason ?? 'refused';
-      bump(tally.stopped, reason);
-      if (result.escalate) tally.pagesSent++;
-      mark(this.timeline, runbook.name, `stopped:${reason}`, this.now);
+      this.ledger.stopped(runbook.name, result.decision.reason ?? 'refused', result.escalate, this.now);
     } else {
       this.gens.delete(run.id);
       this.start({ run, runbook, admission: result.admission, trial: result.trial }, e.alertEnd);
@@ -239,20 +219,9 @@ class Replay {
     alertEnd: number | undefined,
   ): void {
     const { runbook, run } = go;
-    const tally = this.tally(runbook);
     const outcome = runOutcome(this.options.outcome, runbook, this.now, alertEnd);
     const running: Running = { ...go, status: outcome.status, held: wouldHoldPage(runbook) };
-    tally.started++;
-    bump(tally.targets, run.target);
-    if (running.held) tally.pagesHeld++;
-    const acting = (this.acting.get(runbook.name) ?? 0) + 1;
-    this.acting.set(runbook.name, acting);
-    tally.peakActing = Math.max(tally.peakActing, acting);
-    this.peakAll = Math.max(this.peakAll, ++this.actingAll);
-    const hour = Math.floor(this.now / 3_600_000) * 3_600_000;
-    this.hours.set(hour, (this.hours.get(hour) ?? 0) + 1);
-    mark(this.timeline, runbook.name, 'started', this.now);
-    if (running.held) mark(this.timeline, runbook.name, 'held', this.now);
+    this.ledger.started(runbook.name, run.target, running.held, this.now);
     this.queue.push(outcome.endsAt, { kind: 'end', running });
     this.scheduleRenew(running, outcome.endsAt);
   }
@@ -270,7 +239,6 @@ class Replay {
 
   private async end(running: Running): Promise<void> {
     const { runbook, run, status } = running;
-    const tally = this.tally(runbook);
     const key = policyKeys.breaker(runbook.name);
     const before = await this.stores.breakers.state(key, runbook.policy.breaker, this.now);
     const admission = { ...running.admission, now: this.now };
@@ -281,34 +249,9 @@ class Replay {
       { status, acted: true, trial: running.trial, admission },
       this.now,
     );
-    if (after === 'open' && before !== 'open') {
-      tally.circuitOpenings++;
-      this.wake('runbook', [runbook.name]);
-    }
+    const opened = after === 'open' && before !== 'open';
+    this.ledger.ended(runbook.name, status, running.held, opened);
+    if (opened) this.wake('runbook', [runbook.name]);
     this.wake('key', [...admission.slots.map((slot) => slot.key), admission.lock.key]);
-    tally[status]++;
-    if (status === 'failed') tally.pagesSent++;
-    if (running.held && status === 'succeeded') tally.pagesAvoided++;
-    this.acting.set(runbook.name, (this.acting.get(runbook.name) ?? 1) - 1);
-    this.actingAll--;
-  }
-
-  private tally(runbook: Runbook): RunbookTally {
-    return this.tallies.get(runbook.name)!;
-  }
-
-  result(occurrences: number): ReplayResult {
-    const runbooks = [...this.tallies.values()];
-    let busiest: { start: number; started: number } | undefined;
-    for (const [start, started] of this.hours)
-      if (!busiest || started > busiest.started || (started === busiest.started && start < busiest.start))
-        busiest = { start, started };
-    return {
-      occurrences,
-      runbooks,
-      totals: sumTallies(runbooks, this.peakAll),
-      ...(busiest ? { busiestHour: busiest } : {}),
-      timeline: this.timeline,
-    };
   }
 }
