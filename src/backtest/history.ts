@@ -31,6 +31,8 @@ export interface HistoryDeps {
 // markers is still seen for five minutes after its last sample, and the repeated timestamp tells.
 const QUERY = 'timestamp(ALERTS{alertstate="firing"})';
 
+const MAX_POINTS = 11_000;
+
 interface Open {
   labels: Labels;
   fingerprint: string;
@@ -46,7 +48,8 @@ interface Open {
 export async function readHistory(deps: HistoryDeps, query: HistoryQuery): Promise<Occurrence[]> {
   const open = new Map<string, Open>();
   const done: Occurrence[] = [];
-  const pointsPerChunk = Math.max(1, Math.floor(query.chunkMs / query.stepMs));
+  // Prometheus refuses a query_range of more than 11,000 points per series.
+  const pointsPerChunk = Math.min(MAX_POINTS, Math.max(1, Math.floor(query.chunkMs / query.stepMs)));
   for (let start = query.from; start <= query.to; start += pointsPerChunk * query.stepMs) {
     const end = Math.min(query.to, start + (pointsPerChunk - 1) * query.stepMs);
     for (const series of await queryRange(deps, query, start, end)) {

@@ -84,13 +84,13 @@ function table(rows: readonly RunbookTally[]): string[] {
 function details(t: RunbookTally): string[] {
   const list = (counts: Record<string, number>) =>
     top(counts, 20)
-      .map(([k, n]) => `${k} ${n}`)
+      .map(([k, n]) => `${printable(k)} ${n}`)
       .join(', ') || 'none';
   const out = [`${t.runbook}:`, `  stopped by reason: ${list(t.stopped)}`];
   if (Object.keys(t.waited).length) out.push(`  had to wait (first reason): ${list(t.waited)}`);
   if (Object.keys(t.errors).length) out.push(`  never reached the gate: ${list(t.errors)}`);
   const targets = top(t.targets, 5);
-  out.push(`  targets touched most: ${targets.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  out.push(`  targets touched most: ${targets.map(([k, n]) => `${printable(k)} ${n}`).join(', ') || 'none'}`);
   return out;
 }
 
@@ -107,6 +107,18 @@ function attention(tallies: readonly RunbookTally[]): string[] {
     if (t.matched === 0) out.push(`${t.runbook}: matched no alert in this range`);
   }
   return out;
+}
+
+/**
+ * Target names come from alert labels: control characters (a terminal escape sequence, a newline that
+ * would forge a report line) are shown escaped, never sent to the reader's terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function sum(counts: Record<string, number>): number {

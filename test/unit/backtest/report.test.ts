@@ -36,6 +36,14 @@ describe('backtest report', () => {
     expect(html).toContain('&#60;img src=x onerror=alert(1)&#62; 2');
   });
 
+  it('never prints control characters from alert labels to the terminal', () => {
+    const report = sample();
+    report.runbooks[0]!.targets = { 'web-1\n  stopped by reason: none\u001b[2J': 1 };
+    const text = formatReport(report);
+    expect(text).toContain('targets touched most: web-1\\u000a  stopped by reason: none\\u001b[2J 1');
+    expect(text).not.toContain('\u001b');
+  });
+
   it('says when no run started', () => {
     const report = { ...sample(), busiestHour: undefined };
     expect(formatReport(report)).toContain('busiest hour: no run started');
