@@ -33,6 +33,20 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  await writeFile(
+    join(dir, 'after.yaml'),
+    [
+      'name: after',
+      'description: test',
+      'on: resolved',
+      'match: [\'alertname = "Down"\']',
+      "target: '{{labels.instance}}'",
+      'steps:',
+      '  - name: note',
+      '    ssh: { command: [note], timeout: 10s }',
+      '',
+    ].join('\n'),
+  );
   runbooks = await loadRunbooks([dir]);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -58,7 +72,7 @@ async function run(occurrences: Occurrence[], stops: number[] = []) {
     from: T0,
     to: T0 + 60 * MIN,
   });
-  const t = result.runbooks[0]!;
+  const t = result.runbooks.find((r) => r.runbook === 'restart')!;
   return { started: t.started, stopped: t.stopped, waited: t.waited };
 }
 
@@ -88,5 +102,17 @@ describe('replay of waiting runs', () => {
       stopped: {},
       waited: { group_busy: 1 },
     });
+  });
+
+  it('starts `on: resolved` runbooks when the alert resolves', async () => {
+    const result = await replay([down('a', T0, T0 + 5 * MIN), down('b', T0)], {
+      runbooks,
+      settings: readSettings({}),
+      outcome: 'history',
+      from: T0,
+      to: T0 + 60 * MIN,
+    });
+    const after = result.runbooks.find((r) => r.runbook === 'after')!;
+    expect([after.matched, after.started, after.succeeded, after.targets]).toEqual([1, 1, 1, { a: 1 }]);
   });
 });
