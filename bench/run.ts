@@ -1,12 +1,14 @@
 // `npm run bench`: the whole suite, one table on stdout and in docs/benchmarks.md.
 //
 //   --quick          short load runs (2 s) to try the suite out; does not write docs/benchmarks.md
-//   --only=1,4,...   run only these sections (1-3 ingest and reaction, 4 matching, 5 storm, 6 memory)
+//   --only=1,4,...   run only these sections (1-3 ingest and reaction, 4 matching, 5 storm, 6 memory,
+//                    7 backtest)
 //   --profile=DIR    every remediator process runs with --cpu-prof into DIR (see bench/profile-summary.ts)
 //   --no-write       print the table only
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchBacktest } from './backtest.ts';
 import { benchIngest } from './ingest.ts';
 import { createContext, WORKER_CONCURRENCY, type BenchContext } from './lib/context.ts';
 import { benchMatching } from './matching.ts';
@@ -41,6 +43,11 @@ const SECTIONS: Section[] = [
     baseline:
       'a bare fastify process in JavaScript, bench/servers/bare-idle.mjs (idle), and the bare pipeline of 3 (after the storm)',
   },
+  {
+    id: '7',
+    title: 'Backtest (remediator backtest, history made in memory)',
+    baseline: 'matching alone (planRuns) over the same occurrences, without the policy gate',
+  },
 ];
 
 type Step = (ctx: BenchContext) => Promise<Row[]>;
@@ -49,6 +56,7 @@ const STEPS: Array<{ sections: string[]; run: Step }> = [
   { sections: ['4'], run: benchMatching },
   { sections: ['1', '2', '3'], run: benchIngest },
   { sections: ['5', '6'], run: benchStorm },
+  { sections: ['7'], run: () => benchBacktest() },
 ];
 
 async function main(): Promise<void> {

@@ -6,6 +6,7 @@ import { validateFiles } from './cli/validate.ts';
 import { openPolicyView } from './cli/policy-view.ts';
 import { pauseCommand } from './cli/pause.ts';
 import { approveCommand } from './cli/approve.ts';
+import { backtestCommand } from './cli/backtest.ts';
 import { startService, type Mode, type Service } from './main.ts';
 
 const USAGE = `usage: remediator <command> [options]
@@ -24,6 +25,10 @@ commands:
   approve <run-id> [--comment C]   approve a run's latest approval request (printed)
            [--request ID]          ... or exactly this request (refused if the run asked again since)
   deny <run-id> --reason R         deny it (the run ends skipped: approval_denied)
+  backtest --prometheus URL --from T [--to T]   what the runbooks would have done with the alerts
+           [--runbooks DIR] [--inventory F]     Prometheus recorded (ALERTS): replayed through the real
+           [--outcome history|always-succeed|always-fail]   matching and policy on a throwaway state
+           [--pause MATCHER]... [--json] [--html FILE]     (never Redis); T: RFC 3339, now, -30d, -6h
 
 Settings come from environment variables; see README.md.`;
 
@@ -46,6 +51,8 @@ export async function main(argv: readonly string[], io: Out = stdio): Promise<nu
       case 'pauses':
       case 'unpause':
         return await pauseCommand(command, rest, readSettings(process.env), io);
+      case 'backtest':
+        return await backtestCommand(rest, { env: process.env, fetch, now: Date.now, ...io });
       case 'approve':
       case 'deny':
         return await approveCommand(command, rest, readSettings(process.env), io);

@@ -27,7 +27,9 @@ export type ErrorCode =
   | 'E_REDIS_TLS' // the TLS handshake with Redis failed (certificate not trusted, wrong name)
   | 'E_APPROVAL_SECRET' // the approval-link secret file cannot be read or made
   | 'E_EXEC' // an exec step's program could not be started (not found, not executable)
-  | 'E_ANSIBLE'; // ansible-playbook is missing, a task failed or the host was unreachable
+  | 'E_ANSIBLE' // ansible-playbook is missing, a task failed or the host was unreachable
+  | 'E_PROMETHEUS' // the backtest could not read the alert history from Prometheus
+  | 'E_NO_HISTORY'; // the backtest's range holds no firing alert
 
 export class RemediatorError extends Error {
   readonly code: ErrorCode;

@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.ts';
-import { policyKeys } from '../policy/keys.ts';
+import { applyRunEnd } from '../policy/after-run.ts';
 import { withTargetState } from '../policy/target-state-update.ts';
 import type { Escalation } from '../record/escalate.ts';
 import type { AdmissionRequest } from '../stores/types.ts';
@@ -46,36 +46,19 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
     // A superseded attempt must not end the run over the new holder's work: check the fence first.
     await deps.store.assertCurrent(run);
   }
-  const runbook = deps.runbooks.get(run.runbook);
-  // Cooldown and breaker are written before the lock is given back, so the next run on this target,
-  // waiting for the lock, finds them.
-  if (runbook && acted && runbook.policy.cooldownMs > 0) {
-    await quietly('cooldown', () =>
-      deps.stores.cooldowns.start(
-        policyKeys.cooldown(run.runbook, run.target),
-        runbook.policy.cooldownMs,
-        now,
-      ),
-    );
-  }
-  // The breaker counts runs whose steps ran: a broken alert or inventory entry is not the fix failing.
-  // Nor is a run that ended `unknown` (its process died, or Redis went away and it lost its lock,
-  // mid-step): that says nothing about the fix, and counting it would let one Redis restart open the
-  // circuit of every runbook that had runs in flight. An unknown trial run reports nothing; its grant
-  // lapses after the cool-off and another run becomes the trial.
-  if (runbook && acted && (ending.status === 'succeeded' || ending.status === 'failed')) {
-    const outcome = ending.status === 'succeeded' ? 'success' : 'failure';
-    await quietly('breaker', () =>
-      deps.stores.breakers.record(
-        policyKeys.breaker(run.runbook),
-        outcome,
-        runbook.policy.breaker,
-        now,
-        ending.trial ?? false,
-      ),
-    );
-  }
-  if (ending.admission) await quietly('release', () => deps.stores.admission.release(ending.admission!));
+  await applyRunEnd(
+    deps.stores,
+    deps.runbooks.get(run.runbook),
+    run.target,
+    {
+      status: ending.status,
+      acted,
+      trial: ending.trial ?? false,
+      ...(ending.admission ? { admission: ending.admission } : {}),
+    },
+    now,
+    quietly,
+  );
   if (run.target && (acted || ending.admission)) {
     await quietly('target state', async () => {
       const record = await withTargetState(

@@ -62,9 +62,7 @@ export async function admissionStage(
   if (result.ok)
     return { outcome: pass('admission', ctx.now, `fence ${result.fence}`), request, fence: result.fence };
   const reason = blockedReason(result.blocked, request);
-  // A run a human approved waits from the answer, not from its arrival (the approval took time).
-  const since = ctx.run.approvals?.findLast((a) => a.state === 'approved')?.decidedAt ?? ctx.run.receivedAt;
-  const waited = ctx.now - Date.parse(since);
+  const waited = ctx.now - waitingSince(ctx.run);
   if (waited >= ctx.runbook.policy.maxWaitMs) {
     return {
       outcome: stop(
@@ -78,6 +76,14 @@ export async function admissionStage(
   }
   const retryAt = nextPoll(ctx.now);
   return { outcome: wait('admission', reason, ctx.now, retryAt, `waiting: ${describe(reason)}`), request };
+}
+
+/**
+ * When a run started waiting for its places (ms): its arrival, or a human's approval (the approval
+ * took time). `maxWait` counts from here.
+ */
+export function waitingSince(run: RunRecord): number {
+  return Date.parse(run.approvals?.findLast((a) => a.state === 'approved')?.decidedAt ?? run.receivedAt);
 }
 
 function blockedReason(blocked: string, request: AdmissionRequest): PolicyReason {

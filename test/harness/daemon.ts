@@ -30,6 +30,8 @@ export interface DaemonSpec {
   /** Files to write into the temp dir before start: name -> content. */
   readonly files: Readonly<Record<string, string>>;
   readonly args: (port: number, dir: string) => string[];
+  /** Runs once in the temp dir, after the files are written and before the binary starts. */
+  readonly prepare?: (dir: string) => Promise<void>;
   /** @defaultValue /-/ready */
   readonly readyPath?: string;
   /** @defaultValue 20000 */
@@ -55,6 +57,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
   const dir = await mkdtemp(join(tmpdir(), `remediator-${spec.name}-`));
   try {
     for (const [name, content] of Object.entries(spec.files)) await writeFile(join(dir, name), content);
+    await spec.prepare?.(dir);
     // The port can be taken between freePort() and the bind: a bind failure is retried on another.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
