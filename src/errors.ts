@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'E_REDIS_MISSING' // no redis-server on PATH and no REDIS_URL
   | 'E_REDIS_AUTH' // Redis refused the password or user (WRONGPASS, NOAUTH, NOPERM)
   | 'E_REDIS_TLS' // the TLS handshake with Redis failed (certificate not trusted, wrong name)
-  | 'E_APPROVAL_SECRET'; // the approval-link secret file cannot be read or made
+  | 'E_APPROVAL_SECRET' // the approval-link secret file cannot be read or made
+  | 'E_ALERTMANAGER'; // no Alertmanager peer answered the page hold's API call
 
 export class RemediatorError extends Error {
   readonly code: ErrorCode;
