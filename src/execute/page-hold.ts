@@ -44,7 +44,11 @@ export async function startHold(deps: Deps, run: RunRecord, runbook: Runbook): P
  * Moves a held page's end to one lapse bound from now, when less than three quarters of it is left
  * (callers come every third of the lock TTL or more often; the lapse is at least one TTL).
  */
-export async function renewHold(deps: Deps, run: RunRecord, force = false): Promise<void> {
+export function renewHold(deps: Deps, run: RunRecord, force = false): Promise<void> {
+  return serially(run, () => renewNow(deps, run, force));
+}
+
+async function renewNow(deps: Deps, run: RunRecord, force: boolean): Promise<void> {
   const hold = run.pageHold;
   if (!deps.pageHold || !hold?.silenceId || (hold.state !== 'held' && hold.state !== 'healed')) return;
   const now = deps.now();
@@ -72,7 +76,11 @@ export async function renewHold(deps: Deps, run: RunRecord, force = false): Prom
 }
 
 /** Releases a held page now (people are paged at Alertmanager's next flush), saying why. */
-export async function releaseHold(deps: Deps, run: RunRecord, why: PageHoldEnd): Promise<void> {
+export function releaseHold(deps: Deps, run: RunRecord, why: PageHoldEnd): Promise<void> {
+  return serially(run, () => releaseNow(deps, run, why));
+}
+
+async function releaseNow(deps: Deps, run: RunRecord, why: PageHoldEnd): Promise<void> {
   const hold = run.pageHold;
   if (!deps.pageHold || !hold?.silenceId || (hold.state !== 'held' && hold.state !== 'healed')) return;
   hold.state = 'ended';
@@ -109,6 +117,17 @@ export async function holdAtEnding(deps: Deps, run: RunRecord, ending: Ending): 
     // Nobody will watch it: it lapses within one bound, and people are paged if the alert still fires.
     failed(deps, run, 'watch', err);
   }
+}
+
+/**
+ * One hold call at a time per run: a renewal still on its way when the run ends would reach
+ * Alertmanager after the release, and renewing an expired silence makes a new one (the hold back).
+ */
+const pending = new WeakMap<RunRecord, Promise<void>>();
+function serially(run: RunRecord, work: () => Promise<void>): Promise<void> {
+  const next = (pending.get(run) ?? Promise.resolve()).then(work, work);
+  pending.set(run, next);
+  return next;
 }
 
 function note(hold: PageHoldRecord, event: PageHoldEvent): void {
