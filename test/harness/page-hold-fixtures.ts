@@ -13,6 +13,8 @@ const runbook = (name: string, alertname: string, steps: string) =>
 export const RUNBOOKS = {
   'heal.yaml': runbook('heal', 'HoldHealed', '  - name: fix\n    http: { path: /fix }\n'),
   'fail.yaml': runbook('fail', 'HoldFailed', '  - name: fix\n    http: { path: /fail }\n'),
+  // Only the alert whose instance is literally `.*`: the attacker's.
+  'attack.yaml': `name: attack\nmatch: ['alertname = "HoldAttack"', 'instance = ".*"']\ntarget: api\n${POLICY}\nsteps:\n  - name: fix\n    http: { path: /fix }\n`,
   'slow.yaml': runbook('slow', 'HoldSlow', '  - name: fix\n    http: { path: /slow }\n'),
   'ask.yaml': runbook(
     'ask',

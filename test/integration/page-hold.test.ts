@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/types.ts';
 import {
   activeSilences,
+  peerAlerts,
   sendAlerts,
   startAlertmanagerCluster,
   startHumans,
@@ -121,6 +122,40 @@ describe('page hold: approval', () => {
     const page = await until('people paged', async () => humans.firing('HoldAsk')[0], 20_000);
     expect((page.at - askedAt) / 1000).toBeLessThanOrEqual(GROUP_WAIT_S + GROUP_INTERVAL_S + MARGIN_S);
   }, 40_000);
+});
+
+describe('page hold: alert labels are data', () => {
+  it('silences exactly the alert whose labels hold regex metacharacters, quotes and newlines, and no other', async () => {
+    const evil = { alertname: 'HoldAttack', instance: '.*', evil: '"}\n.+|', quote: `a'b"c\\` };
+    // Were any value read as a regex, the silence would cover this one too.
+    const victim = { alertname: 'HoldAttack', instance: 'db-1', evil: '"}\nzz', quote: `a'b"c\\` };
+    const startsAt = new Date().toISOString();
+    await sendAlerts(cluster.peers, [{ labels: victim, startsAt }]);
+    const alert = await fire(cluster.peers, 'attack', evil);
+    const run = await svc.waitForRun(alert.id);
+    expect(run.pageHold?.state).toBe('healed');
+    const silence = (await activeSilences(cluster.peers[0])).find((s) => s.id === run.pageHold!.silenceId);
+    expect(silence?.matchers).toEqual(
+      Object.entries(evil)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })),
+    );
+    // Alertmanager marks alerts silenced as it evaluates them (each flush): wait for the attacker's.
+    for (const peer of cluster.peers) {
+      const of = (alerts: Awaited<ReturnType<typeof peerAlerts>>, l: Record<string, string>) =>
+        alerts.find((a) => a.labels['instance'] === l['instance']);
+      const alerts = await until('the alert silenced', async () => {
+        const list = await peerAlerts(peer);
+        return of(list, evil)?.status.silencedBy.length ? list : undefined;
+      });
+      expect(of(alerts, evil)?.status.silencedBy).toEqual([run.pageHold!.silenceId]);
+      expect(of(alerts, victim)?.status).toMatchObject({ state: 'active', silencedBy: [] });
+    }
+    await sendAlerts(cluster.peers, [
+      { labels: evil, startsAt: alert.startsAt, endsAt: new Date().toISOString() },
+      { labels: victim, startsAt, endsAt: new Date().toISOString() },
+    ]);
+  });
 });
 
 describe('page hold: one peer down', () => {
