@@ -44,16 +44,36 @@ export async function startHold(deps: Deps, run: RunRecord, runbook: Runbook): P
  * Moves a held page's end to one lapse bound from now, when less than three quarters of it is left
  * (callers come every third of the lock TTL or more often; the lapse is at least one TTL).
  */
-export function renewHold(deps: Deps, run: RunRecord, force = false): Promise<void> {
-  return serially(run, () => renewNow(deps, run, force));
+export function renewHold(deps: Deps, run: RunRecord, force = false): Promise<boolean> {
+  let renewed = false;
+  return serially(run, async () => void (renewed = await renewNow(deps, run, force))).then(() => renewed);
 }
 
-async function renewNow(deps: Deps, run: RunRecord, force: boolean): Promise<void> {
+/**
+ * A renewal while the run acts, written onto its record at once (the runner saves the whole record
+ * only between steps): any process can then see and release the hold, under its current id.
+ */
+export async function renewHoldOfRunning(
+  deps: Deps & Pick<RunnerDeps, 'store'>,
+  run: RunRecord,
+): Promise<void> {
+  if (!(await renewHold(deps, run))) return;
+  const hold = structuredClone(run.pageHold);
+  await deps.store
+    .update(run.id, (r) =>
+      r.status === 'running' && r.fence === run.fence ? { ...r, pageHold: hold } : undefined,
+    )
+    .catch((err: unknown) =>
+      deps.log.warn({ runId: run.id, err: errorMessage(err) }, 'page hold renewal not recorded'),
+    );
+}
+
+async function renewNow(deps: Deps, run: RunRecord, force: boolean): Promise<boolean> {
   const hold = run.pageHold;
-  if (!deps.pageHold || !hold?.silenceId || (hold.state !== 'held' && hold.state !== 'healed')) return;
+  if (!deps.pageHold || !hold?.silenceId || (hold.state !== 'held' && hold.state !== 'healed')) return false;
   const now = deps.now();
   const lapse = deps.settings.pageHoldLapseMs;
-  if (!force && hold.until && Date.parse(hold.until) - now.getTime() > (lapse * 3) / 4) return;
+  if (!force && hold.until && Date.parse(hold.until) - now.getTime() > (lapse * 3) / 4) return false;
   const until = new Date(now.getTime() + lapse);
   try {
     const startsAt = new Date(hold.events.find((e) => e.type === 'hold:created')?.at ?? now.toISOString());
@@ -69,9 +89,11 @@ async function renewNow(deps: Deps, run: RunRecord, force: boolean): Promise<voi
     if (renewed && hold.events.at(-1) === renewed)
       Object.assign(renewed, { at, until: hold.until, silenceId: id, count: (renewed.count ?? 1) + 1 });
     else note(hold, { type: 'hold:renewed', at, silenceId: id, until: hold.until, count: 1 });
+    return true;
   } catch (err) {
     // The silence still ends at `until` by itself: fail-open, people are paged if this goes on.
     failed(deps, run, 'renew', err);
+    return true;
   }
 }
 

@@ -15,7 +15,7 @@ export const RUNBOOKS = {
   'fail.yaml': runbook('fail', 'HoldFailed', '  - name: fix\n    http: { path: /fail }\n'),
   // Only the alert whose instance is literally `.*`: the attacker's.
   'attack.yaml': `name: attack\nmatch: ['alertname = "HoldAttack"', 'instance = ".*"']\ntarget: api\n${POLICY}\nsteps:\n  - name: fix\n    http: { path: /fix }\n`,
-  'slow.yaml': runbook('slow', 'HoldSlow', '  - name: fix\n    http: { path: /slow }\n'),
+  'slow.yaml': runbook('slow', 'HoldSlow', '  - name: fix\n    http: { path: /slow, timeout: 2m }\n'),
   'ask.yaml': runbook(
     'ask',
     'HoldAsk',
