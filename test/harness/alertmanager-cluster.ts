@@ -106,11 +106,31 @@ export async function startAlertmanagerCluster(
         '--cluster.peer-timeout=1s',
         '--cluster.gossip-interval=50ms',
         '--cluster.pushpull-interval=2s',
+        // Both start at once: the first one's join may find the other not listening yet.
+        '--cluster.reconnect-interval=500ms',
         '--log.level=warn',
       ],
     });
   const peers = (await Promise.all([peer(0), peer(1)])) as [Daemon, Daemon];
+  // A test must not start before gossip works: a silence made on one peer would stay there.
+  const deadline = Date.now() + 20_000;
+  for (const p of peers) {
+    while (!(await clusterJoined(p))) {
+      if (Date.now() > deadline) {
+        await Promise.all(peers.map((d) => d.stop()));
+        throw new Error(`Alertmanager peers did not form a cluster within 20 s (${p.url})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return { peers, stop: async () => void (await Promise.all(peers.map((p) => p.stop()))) };
+}
+
+async function clusterJoined(peer: Daemon): Promise<boolean> {
+  const res = await fetch(`${peer.url}/api/v2/status`).catch(() => undefined);
+  if (!res?.ok) return false;
+  const status = (await res.json()) as { cluster?: { status?: string; peers?: unknown[] } };
+  return status.cluster?.status === 'ready' && (status.cluster.peers?.length ?? 0) === 2;
 }
 
 /** Posts alerts to every peer, as Prometheus does. `endsAt` set: resolved. */

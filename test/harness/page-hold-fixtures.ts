@@ -54,7 +54,10 @@ export async function fire(
   runbookName: string,
   labels: Record<string, string>,
 ): Promise<{ id: string; startsAt: string; labels: Record<string, string> }> {
-  const startsAt = new Date().toISOString();
+  // Milliseconds with no trailing zero: Alertmanager's webhook writes times as Go does (trailing zeros
+  // cut: .880 -> .88), and the run id is made of startsAt as the webhook says it.
+  const now = Date.now();
+  const startsAt = new Date(now - (now % 1000) - 877).toISOString();
   await sendAlerts(peers, [{ labels, startsAt }]);
   const alert = await until('the alert in Alertmanager', async () =>
     (await peerAlerts(peers[0]!)).find((a) => a.labels['instance'] === labels['instance']),

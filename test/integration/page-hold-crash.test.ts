@@ -62,6 +62,7 @@ describe('page hold: Alertmanager API out of reach', () => {
       env: { ...HOLD_ENV, REMEDIATOR_PORT: String(port), REMEDIATOR_ALERTMANAGER_URL: dead },
     });
     try {
+      const firedAt = Date.now();
       const alert = await fire(cluster.peers, 'heal', {
         alertname: 'HoldHealed',
         instance: `d-${Date.now()}`,
@@ -70,7 +71,6 @@ describe('page hold: Alertmanager API out of reach', () => {
       expect(run).toMatchObject({ status: 'succeeded', pageHold: { state: 'unavailable' } });
       expect(run.pageHold!.events[0]).toMatchObject({ type: 'hold:failed' });
       expect(run.pageHold!.events[0]!.why).toContain('create: no Alertmanager peer answered');
-      const firedAt = Date.parse(alert.startsAt);
       const page = await until('people paged', async () =>
         humans.pages.find((p) => p.alerts.some((a) => a.labels['instance'] === alert.labels['instance'])),
       );

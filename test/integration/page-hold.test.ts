@@ -8,6 +8,7 @@ import {
   startHumans,
   type Humans,
 } from '../harness/alertmanager-cluster.ts';
+import { consoleClient } from '../harness/console-client.ts';
 import { freePort } from '../harness/ports.ts';
 import { fire, HOLD_ENV, RUNBOOKS, startFleet, until } from '../harness/page-hold-fixtures.ts';
 import type { RoutedHttp } from '../harness/routed-http.ts';
@@ -102,10 +103,19 @@ describe('page hold: failed', () => {
     const failedAt = Date.parse(run.finishedAt!);
     // The step took longer than people's group_wait: only the hold kept them from being paged meanwhile.
     expect(humans.firing('HoldFailed').filter((p) => p.at < failedAt)).toEqual([]);
-    const page = await until('people paged', async () => humans.firing('HoldFailed')[0], 20_000);
-    const afterS = (page.at - failedAt) / 1000;
+    const paged = await until('people paged', async () => humans.firing('HoldFailed')[0], 20_000);
+    const afterS = (paged.at - failedAt) / 1000;
     console.log(`page hold: people paged ${afterS.toFixed(2)} s after the run failed`);
     expect(afterS).toBeLessThanOrEqual(GROUP_WAIT_S + GROUP_INTERVAL_S + MARGIN_S);
+    // The console's run page tells the hold's story.
+    const client = consoleClient(svc.url);
+    expect((await client.login(svc.operatorToken)).status).toBe(303);
+    const page = (await client.get(`/ui/runs/${alert.id}`)).text;
+    expect(page).toContain('<h2>Page hold</h2>');
+    expect(page).toContain(`<code>${run.pageHold!.silenceId}</code>`);
+    expect(page).toMatch(
+      /<code>hold:created<\/code>[\s\S]*<code>hold:released<\/code><\/td>\s*<td data-label="Detail">failed<\/td>/,
+    );
   }, 40_000);
 });
 
@@ -129,7 +139,7 @@ describe('page hold: alert labels are data', () => {
     const evil = { alertname: 'HoldAttack', instance: '.*', evil: '"}\n.+|', quote: `a'b"c\\` };
     // Were any value read as a regex, the silence would cover this one too.
     const victim = { alertname: 'HoldAttack', instance: 'db-1', evil: '"}\nzz', quote: `a'b"c\\` };
-    const startsAt = new Date().toISOString();
+    const startsAt = new Date(Date.now() - 5000).toISOString();
     await sendAlerts(cluster.peers, [{ labels: victim, startsAt }]);
     const alert = await fire(cluster.peers, 'attack', evil);
     const run = await svc.waitForRun(alert.id);

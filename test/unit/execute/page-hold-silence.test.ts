@@ -72,7 +72,7 @@ describe('REMEDIATOR_HONOUR_SILENCES and page holds', () => {
   it('never counts remediator’s own hold as an operator pause, but counts every other silence', async () => {
     const matchers = [{ name: 'alertname', value: 'DiskFull', isRegex: false, isEqual: true }];
     const silences = [
-      { id: 'hold', status: { state: 'active' }, matchers, ...holdSilence(run, undefined) },
+      { ...holdSilence(run, undefined), id: 'hold', status: { state: 'active' }, matchers },
       { id: 'ops', status: { state: 'active' }, matchers, createdBy: 'remediator', comment: 'maintenance' },
     ];
     const fetchFn = (async () => new Response(JSON.stringify(silences))) as typeof fetch;
