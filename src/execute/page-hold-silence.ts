@@ -79,3 +79,33 @@ export const HOLD_ENDS: readonly PageHoldEnd[] = [
   'resolved',
   'not_resolved',
 ];
+
+/**
+ * What `remediator test` says of the page: would a run hold it, and why (not). Nothing where page
+ * holds are not in use (REMEDIATOR_PAGE_HOLD off and the runbook silent about it).
+ */
+export function pageHoldPlan(
+  runbook: Pick<Runbook, 'pageHold' | 'approval' | 'steps'>,
+  labels: Labels,
+  settings: {
+    pageHold: boolean;
+    alertmanagerUrls: readonly string[];
+    pageHoldLapseMs: number;
+    dryRun: boolean;
+  },
+  runbookDryRun: boolean,
+): string | undefined {
+  if (runbook.pageHold === undefined && !settings.pageHold) return undefined;
+  if (!holdsPage(runbook, settings.pageHold))
+    return 'not held (runbook says pageHold: false): people are paged as usual';
+  if (settings.alertmanagerUrls.length === 0) return 'not held: no REMEDIATOR_ALERTMANAGER_URL';
+  if (settings.dryRun || runbookDryRun)
+    return 'not held: dry run (nothing is healed, people are paged as usual)';
+  if (runbook.approval?.always)
+    return 'not held: the run asks a human first (the approval request is the page)';
+  const asks = runbook.steps.some((s) => s.approval) ? '; released if a step asks for approval' : '';
+  return (
+    `held while the run heals: a silence on its ${Object.keys(labels).length} labels (exact values), ` +
+    `lapsing ${settings.pageHoldLapseMs / 1000}s after the last renewal; released at once if the run fails${asks}`
+  );
+}
