@@ -15,6 +15,8 @@ export const RUNBOOKS = {
   'fail.yaml': runbook('fail', 'HoldFailed', '  - name: fix\n    http: { path: /fail }\n'),
   // Only the alert whose instance is literally `.*`: the attacker's.
   'attack.yaml': `name: attack\nmatch: ['alertname = "HoldAttack"', 'instance = ".*"']\ntarget: api\n${POLICY}\nsteps:\n  - name: fix\n    http: { path: /fix }\n`,
+  // Two alerts on one target: the second run waits for the lock, holding its page meanwhile.
+  'queue.yaml': runbook('queue', 'HoldQueued', '  - name: fix\n    http: { path: /queue }\n'),
   'slow.yaml': runbook('slow', 'HoldSlow', '  - name: fix\n    http: { path: /slow, timeout: 2m }\n'),
   'ask.yaml': runbook(
     'ask',
@@ -43,6 +45,8 @@ export async function startFleet(): Promise<RoutedHttp> {
   fleet.route('POST', '/fix', { status: 200, body: 'ok' });
   // Longer than people's group_wait: without a hold they would be paged before the run ends.
   fleet.route('POST', '/fail', { status: 500, body: 'broken', delayMs: (GROUP_WAIT_S + 1) * 1000 });
+  // Longer than the silence checker's cache (5 s): the waiting run's next pass sees its own hold.
+  fleet.route('POST', '/queue', { status: 200, body: 'ok', delayMs: 6000 });
   fleet.route('POST', '/slow', { status: 200, body: 'ok', delayMs: 120_000 });
   fleet.route('GET', '/health', { status: 500, body: 'still sick' });
   return fleet;

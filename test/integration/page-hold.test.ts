@@ -134,6 +134,32 @@ describe('page hold: approval', () => {
   }, 40_000);
 });
 
+describe('page hold: REMEDIATOR_HONOUR_SILENCES', () => {
+  it('never takes a run’s own hold for an operator’s pause', async () => {
+    const first = await fire(cluster.peers, 'queue', {
+      alertname: 'HoldQueued',
+      instance: `q1-${Date.now()}`,
+    });
+    const second = await fire(cluster.peers, 'queue', {
+      alertname: 'HoldQueued',
+      instance: `q2-${Date.now()}`,
+    });
+    // The second waits behind the first's target lock, held; it passes the gate again after 6 s.
+    await until('the waiting run held', async () => (await record(second.id)).pageHold?.state === 'held');
+    expect((await record(second.id)).status).toBe('queued');
+    for (const run of [await svc.waitForRun(first.id, 20_000), await svc.waitForRun(second.id, 20_000)])
+      expect(run).toMatchObject({ status: 'succeeded', pageHold: { state: 'healed' } });
+    await sendAlerts(
+      cluster.peers,
+      [first, second].map((a) => ({
+        labels: a.labels,
+        startsAt: a.startsAt,
+        endsAt: new Date().toISOString(),
+      })),
+    );
+  }, 40_000);
+});
+
 describe('page hold: alert labels are data', () => {
   it('silences exactly the alert whose labels hold regex metacharacters, quotes and newlines, and no other', async () => {
     const evil = { alertname: 'HoldAttack', instance: '.*', evil: '"}\n.+|', quote: `a'b"c\\` };
