@@ -29,7 +29,8 @@ export type ErrorCode =
   | 'E_EXEC' // an exec step's program could not be started (not found, not executable)
   | 'E_ANSIBLE' // ansible-playbook is missing, a task failed or the host was unreachable
   | 'E_PROMETHEUS' // the backtest could not read the alert history from Prometheus
-  | 'E_NO_HISTORY'; // the backtest's range holds no firing alert
+  | 'E_NO_HISTORY' // the backtest's range holds no firing alert
+  | 'E_ALERTMANAGER'; // no Alertmanager peer answered the page hold's API call
 
 export class RemediatorError extends Error {
   readonly code: ErrorCode;

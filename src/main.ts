@@ -17,6 +17,7 @@ import { createHttpExecutor } from './execute/http.ts';
 import { processRun, type RunnerDeps } from './execute/runner.ts';
 import { createPolicyStores } from './policy/stores.ts';
 import { createSilenceChecker } from './policy/silences.ts';
+import { checkPageHold, pageHoldSetup, startHealedWatch } from './execute/page-hold-setup.ts';
 import { createEscalator, parseEscalationTargets } from './record/escalate.ts';
 import { verify } from './verify/verify.ts';
 import { createApprovalService } from './policy/approval-service.ts';
@@ -65,6 +66,7 @@ export async function startService(
   const runbooks = await loadRunbooks([settings.runbooksDir], settings.local);
   const inventory = await loadInventory(settings.inventoryFile, { env });
   const ansiblePlaybook = await findAnsiblePlaybook(runbooks, env);
+  checkPageHold(settings, runbooks);
   log.info({ runbooks: runbooks.length, targets: inventory.size }, 'runbooks and inventory loaded');
   // Before Redis starts, so a secret file it cannot read stops nothing half-started.
   const approvalKey = await loadApprovalSecret(settings.approvalSecret, settings.dataDir);
@@ -165,6 +167,7 @@ export async function startService(
       metrics.approvalOldestPending.set(pending.oldestMs / 1000);
     },
   });
+  const pageHold = pageHoldSetup(settings, runbooks, workerStoreRedis, prefix, fetch, log);
   const escalator = createEscalator({ targets: parseEscalationTargets(settings.escalationWebhooks), log });
   // The secrets made here (generated operator token, link secret, embedded Redis password) are
   // secrets too: a target on this host that prints its files must not put them into run records.
@@ -200,6 +203,7 @@ export async function startService(
       baseUrl: () => baseUrl,
       secret: linkSecret,
     }),
+    ...(pageHold ? { pageHold } : {}),
     ...(settings.honourSilences && settings.alertmanagerUrl
       ? { silenced: createSilenceChecker({ url: settings.alertmanagerUrl, fetch, log }) }
       : {}),
@@ -236,13 +240,15 @@ export async function startService(
     log,
     process: (runId) => processRun(runner, runId),
   });
+  const holdWatch = pageHold && startHealedWatch(pageHold, runner, settings);
   log.info({ url: address, redis: embedded ? 'embedded' : 'external' }, `remediator ${mode} listening`);
   return {
     app,
     url: address,
     redisUrl,
-    stop: () =>
-      stopAll({
+    stop: () => {
+      holdWatch?.stop();
+      return stopAll({
         app,
         worker,
         queue,
@@ -250,7 +256,8 @@ export async function startService(
         embedded,
         log,
         graceMs: settings.shutdownGraceMs,
-      }).finally(releaseDataDir),
+      }).finally(releaseDataDir);
+    },
   };
 }
 

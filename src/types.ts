@@ -174,6 +174,8 @@ export interface Runbook {
   readonly adaptive: boolean;
   /** Ask a human before the run starts (see also StepSpec.approval). */
   readonly approval?: ApprovalSpec;
+  /** Hold the human page while healing; absent: REMEDIATOR_PAGE_HOLD decides. */
+  readonly pageHold?: boolean;
 }
 
 /** When to ask a human, and what silence means. Approval is needed when any condition holds. */
@@ -345,6 +347,35 @@ export interface RunRecord {
   escalations?: Array<{ target: string; ok: boolean; status?: number; error?: string; attempts: number }>;
   /** Approval requests, oldest first; the last one is the current. */
   approvals?: ApprovalRecord[];
+  /** The Alertmanager silence holding the human page while this run heals (execute/page-hold.ts). */
+  pageHold?: PageHoldRecord;
+}
+
+/** Why a page hold ended: the run's end, an approval request, or (after healing) what Alertmanager said. */
+export type PageHoldEnd =
+  'failed' | 'unknown' | 'refused' | 'skipped' | 'approval' | 'resolved' | 'not_resolved';
+
+/**
+ * A page hold and its history. `held`: the silence exists and is renewed; `healed`: the run succeeded
+ * and the hold waits for Alertmanager to see the alert resolved; `ended`: released or removed;
+ * `unavailable`: Alertmanager could not be reached, nothing is held (fail-open).
+ */
+export interface PageHoldRecord {
+  state: 'held' | 'healed' | 'ended' | 'unavailable';
+  silenceId?: string;
+  /** When the silence ends unless renewed. */
+  until?: string;
+  events: PageHoldEvent[];
+}
+
+/** `hold:renewed` is kept once (the latest) with a count, so a long run does not grow its record. */
+export interface PageHoldEvent {
+  type: 'hold:created' | 'hold:renewed' | 'hold:released' | 'hold:removed' | 'hold:failed';
+  at: string;
+  silenceId?: string;
+  until?: string;
+  why?: string;
+  count?: number;
 }
 
 /** The logging surface modules use (fastify's pino logger fits it). */

@@ -22,6 +22,8 @@ import { bump } from './tally.ts';
 export interface ReplayOptions {
   readonly runbooks: readonly Runbook[];
   readonly settings: PolicySettings;
+  /** REMEDIATOR_PAGE_HOLD: whether runbooks that say nothing hold the page. @defaultValue false */
+  readonly pageHold?: boolean;
   readonly outcome: OutcomeModel;
   readonly from: number;
   readonly to: number;
@@ -220,7 +222,11 @@ class Replay {
   ): void {
     const { runbook, run } = go;
     const outcome = runOutcome(this.options.outcome, runbook, this.now, alertEnd);
-    const running: Running = { ...go, status: outcome.status, held: wouldHoldPage(runbook) };
+    const running: Running = {
+      ...go,
+      status: outcome.status,
+      held: wouldHoldPage(runbook, this.options.pageHold ?? false),
+    };
     this.ledger.started(runbook.name, run.target, running.held, this.now);
     this.queue.push(outcome.endsAt, { kind: 'end', running });
     this.scheduleRenew(running, outcome.endsAt);

@@ -80,6 +80,7 @@ export async function backtestCommand(args: readonly string[], deps: BacktestDep
   const result = await replay(occurrences, {
     runbooks,
     settings,
+    pageHold: settings.pageHold,
     outcome,
     from,
     to,

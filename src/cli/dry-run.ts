@@ -7,6 +7,7 @@ import type { Env, Settings } from '../config/settings.ts';
 import { joinArgv } from '../execute/shell-quote.ts';
 import { renderSteps } from '../execute/render-run.ts';
 import { describeLocal } from '../execute/describe-local.ts';
+import { pageHoldPlan } from '../execute/page-hold-silence.ts';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
 import { planRuns } from '../ingest/plan.ts';
@@ -26,6 +27,8 @@ export interface DryRunMatch {
   error?: { code: string; message: string };
   /** What the policy gate would decide now (when a Redis state was given). */
   policy?: Inspection[];
+  /** Whether the run would hold the human page (execute/page-hold-silence.ts), for firing alerts. */
+  page?: string;
 }
 
 export interface DryRunReport {
@@ -78,9 +81,11 @@ export async function dryRun(
       }
       try {
         const actions = renderSteps(c.runbook, alert, c.target.name);
+        const page = pageHoldPlan(c.runbook, alert.labels, settings, c.runbook.dryRun);
         return {
           ...withTarget,
           steps: c.runbook.steps.map((s, i) => ({ name: s.name, action: actions[i]! })),
+          ...(alert.status === 'firing' && page ? { page } : {}),
         };
       } catch (err) {
         return { ...withTarget, error: { code: errorCode(err), message: errorMessage(err) } };
@@ -147,6 +152,7 @@ export function formatDryRun(report: DryRunReport): string {
       if (m.target) lines.push(`    target ${m.target}${m.reach ? ` via ${m.reach}` : ''}`);
       if (m.error) lines.push(`    would fail: ${m.error.code}: ${m.error.message}`);
       m.steps?.forEach((s, i) => lines.push(`    ${i + 1}. ${s.name}: ${describeAction(s.action)}`));
+      if (m.page) lines.push(`    page: ${m.page}`);
       if (m.policy) {
         lines.push(`    policy (${report.policyState ?? ''} state):`);
         for (const p of m.policy) lines.push(`      ${p.stage}: ${p.decision} (${p.detail})`);

@@ -25,6 +25,7 @@ interface RawRunbook {
   policy?: RawPolicy;
   dryRun?: boolean;
   adaptive?: boolean;
+  pageHold?: boolean;
   approval?: RawApproval;
 }
 
@@ -153,6 +154,7 @@ function compile(
     policy,
     dryRun: raw.dryRun ?? false,
     adaptive: raw.adaptive ?? false,
+    ...(raw.pageHold === undefined ? {} : { pageHold: raw.pageHold }),
     ...(approval ? { approval } : {}),
   };
   return { runbook: deepFreeze(runbook), problems };

@@ -68,8 +68,21 @@ export interface Settings {
   readonly dryRun: boolean;
   /** REMEDIATOR_PROMETHEUS_URL: for `verify: { promql }` */
   readonly prometheusUrl?: string;
-  /** REMEDIATOR_ALERTMANAGER_URL: asked by `verify: { alertResolved }` and for silences */
+  /** REMEDIATOR_ALERTMANAGER_URL: asked by `verify: { alertResolved }` and for silences (the first of the list) */
   readonly alertmanagerUrl?: string;
+  /**
+   * REMEDIATOR_ALERTMANAGER_URL, comma-separated: every peer of an HA Alertmanager, tried in order by
+   * the page hold. @defaultValue [] (or the one URL)
+   */
+  readonly alertmanagerUrls: readonly string[];
+  /** REMEDIATOR_PAGE_HOLD: runbooks hold the human page while they heal, unless they say `pageHold: false` @defaultValue false */
+  readonly pageHold: boolean;
+  /** REMEDIATOR_PAGE_HOLD_LAPSE: a hold not renewed ends by itself this long after its last renewal @defaultValue 2m */
+  readonly pageHoldLapseMs: number;
+  /** REMEDIATOR_PAGE_HOLD_RESOLVE_WAIT: after healing, how long the hold waits for Alertmanager to see the alert resolved @defaultValue 10m */
+  readonly pageHoldResolveWaitMs: number;
+  /** REMEDIATOR_PAGE_HOLD_KEEP_FOR_APPROVAL: keep the hold while a run waits for a human's approval @defaultValue false (the request is the page) */
+  readonly pageHoldKeepForApproval: boolean;
   /** REMEDIATOR_HONOUR_SILENCES: treat alerts an active Alertmanager silence matches as paused @defaultValue false */
   readonly honourSilences: boolean;
   /** REMEDIATOR_ESCALATION_WEBHOOKS: comma-separated URLs (`slack+https://...` for Slack's format) */
@@ -130,6 +143,10 @@ const KNOWN = new Set([
   'REMEDIATOR_SLACK_SIGNING_SECRET',
   'REMEDIATOR_SLACK_SIGNING_SECRET_FILE',
   'REMEDIATOR_LOCK_TTL',
+  'REMEDIATOR_PAGE_HOLD',
+  'REMEDIATOR_PAGE_HOLD_LAPSE',
+  'REMEDIATOR_PAGE_HOLD_RESOLVE_WAIT',
+  'REMEDIATOR_PAGE_HOLD_KEEP_FOR_APPROVAL',
   'REMEDIATOR_STABILIZE',
   ...REDIS_SETTING_NAMES,
   ...LOCAL_SETTING_NAMES,
@@ -190,6 +207,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
       'REMEDIATOR_WEBHOOK_USERNAME and REMEDIATOR_WEBHOOK_PASSWORD(_FILE) go together: set both or neither',
     );
   }
+  const alertmanagers = alertmanagerList(env['REMEDIATOR_ALERTMANAGER_URL'], problems);
   const settings: Settings = {
     host: env['REMEDIATOR_HOST'] || '127.0.0.1',
     port: int('REMEDIATOR_PORT', 9787, 0, 65535),
@@ -214,7 +232,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     rateLimit: parseRate(rateText),
     dryRun: flag('REMEDIATOR_DRY_RUN'),
     ...optional('prometheusUrl', url('REMEDIATOR_PROMETHEUS_URL')),
-    ...optional('alertmanagerUrl', url('REMEDIATOR_ALERTMANAGER_URL')),
+    ...alertmanagers,
     honourSilences: flag('REMEDIATOR_HONOUR_SILENCES'),
     escalationWebhooks: env['REMEDIATOR_ESCALATION_WEBHOOKS'] ?? '',
     ...optional('publicUrl', url('REMEDIATOR_PUBLIC_URL')),
@@ -224,7 +242,20 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     lockTtlMs: duration('REMEDIATOR_LOCK_TTL', '30s'),
     stabilizeMs: duration('REMEDIATOR_STABILIZE', '10m'),
     local: readLocalStepSettings(env, problems),
+    pageHold: flag('REMEDIATOR_PAGE_HOLD'),
+    pageHoldLapseMs: duration('REMEDIATOR_PAGE_HOLD_LAPSE', '2m'),
+    pageHoldResolveWaitMs: duration('REMEDIATOR_PAGE_HOLD_RESOLVE_WAIT', '10m'),
+    pageHoldKeepForApproval: flag('REMEDIATOR_PAGE_HOLD_KEEP_FOR_APPROVAL'),
   };
+  if (settings.pageHold && !settings.alertmanagerUrl)
+    problems.push(
+      'REMEDIATOR_PAGE_HOLD needs REMEDIATOR_ALERTMANAGER_URL (the API the hold is made through)',
+    );
+  // The hold is renewed with the target lock, every third of its TTL: a shorter lapse would end it between renewals.
+  if (settings.pageHoldLapseMs < settings.lockTtlMs)
+    problems.push(
+      `REMEDIATOR_PAGE_HOLD_LAPSE: must be at least REMEDIATOR_LOCK_TTL (${settings.lockTtlMs / 1000}s), since holds are renewed with the lock`,
+    );
   if (settings.honourSilences && !settings.alertmanagerUrl) {
     problems.push('REMEDIATOR_HONOUR_SILENCES needs REMEDIATOR_ALERTMANAGER_URL');
   }
@@ -232,6 +263,26 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     problems.push('REMEDIATOR_APPROVAL_SECRET: too short to sign links safely (use 16 characters or more)');
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `environment: ${p}`));
   return Object.freeze(settings);
+}
+
+/** One URL or several (an HA Alertmanager's peers), comma-separated; the first answers verify and silences. */
+function alertmanagerList(
+  raw: string | undefined,
+  problems: string[],
+): { alertmanagerUrl?: string; alertmanagerUrls: string[] } {
+  const urls = (raw ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const u of urls)
+    if (!/^https?:\/\/[^/]/.test(u))
+      problems.push(
+        `REMEDIATOR_ALERTMANAGER_URL: must be http:// or https:// URLs, comma-separated (got ${JSON.stringify(u)})`,
+      );
+  const clean = urls.map((u) => u.replace(/\/+$/, ''));
+  return clean.length > 0
+    ? { alertmanagerUrl: clean[0]!, alertmanagerUrls: clean }
+    : { alertmanagerUrls: [] };
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

@@ -4,6 +4,7 @@ import { withTargetState } from '../policy/target-state-update.ts';
 import type { AdmissionRequest } from '../stores/types.ts';
 import type { Runbook, RunRecord } from '../types.ts';
 import { finishRun } from './finish.ts';
+import { renewHoldOfRunning } from './page-hold.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { runLadder } from './ladder.ts';
 import { undoSteps } from './undo.ts';
@@ -67,7 +68,8 @@ export async function act(
     );
   await deps.store.save(run);
   deps.log.info({ runId: run.id, runbook: run.runbook, target: run.target, fence: run.fence }, 'run started');
-  const heartbeat = startHeartbeat(deps, admission);
+  // The page hold lives as long as the run shows progress: it is renewed with the lock, never without it.
+  const heartbeat = startHeartbeat(deps, admission, () => void renewHoldOfRunning(deps, run));
   try {
     const result = await runLadder(
       deps,

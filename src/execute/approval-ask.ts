@@ -3,6 +3,7 @@ import { hashSteps } from '../policy/approval-link.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { ApprovalSpec, Runbook, RunRecord } from '../types.ts';
 import { finishRun } from './finish.ts';
+import { releaseHold } from './page-hold.ts';
 import { prepareSteps } from './prepare-steps.ts';
 import { done, ending, type RunOutcome } from './run-helpers.ts';
 import type { RunnerDeps } from './runner-deps.ts';
@@ -58,6 +59,8 @@ export async function askApproval(
     stepsHash: hashSteps(run.steps),
   };
   (run.approvals ??= []).push(request);
+  // An approval request usually is the page: people hear of the alert now (unless told to keep it held).
+  if (!deps.settings.pageHoldKeepForApproval) await releaseHold(deps, run, 'approval');
   run.status = 'awaiting_approval';
   if (ask.scope === 'run') {
     // Still queued? A resolved notification may have cancelled it meanwhile.

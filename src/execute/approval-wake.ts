@@ -6,6 +6,7 @@ import type { Runbook, RunRecord } from '../types.ts';
 import { APPROVAL_POLL_MS } from './approval-ask.ts';
 import { escalate, finishRun } from './finish.ts';
 import { done, ending, isResolved, type RunOutcome } from './run-helpers.ts';
+import { renewHold } from './page-hold.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { noteAnswered } from '../record/approval-outcome.ts';
 import { undoSteps } from './undo.ts';
@@ -35,7 +36,10 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
         ? { ...base, state: 'approved', by: 'nobody (onExpiry: approve)' }
         : { ...base, state: 'expired', by: 'nobody' };
   }
-  if (!answer) return { kind: 'wait', retryAt: Math.min(expiresAt, now + APPROVAL_POLL_MS) };
+  if (!answer) {
+    await keepHoldWhileWaiting(deps, run);
+    return { kind: 'wait', retryAt: Math.min(expiresAt, now + APPROVAL_POLL_MS) };
+  }
   const result = await recordAnswer(deps.store, run.id, answer, now);
   if (result.ok) {
     await noteAnswered(
@@ -117,4 +121,13 @@ export async function endUnapproved(
   await deps.store.save(run);
   await undoSteps(deps, run, runbook, target, 'failure');
   return done(await finishRun(deps, run, { ...ending('skipped', reason, message), escalate, admission }));
+}
+
+/** REMEDIATOR_PAGE_HOLD_KEEP_FOR_APPROVAL: the waiting run's wake-ups renew its hold (saved onto the record). */
+async function keepHoldWhileWaiting(deps: RunnerDeps, run: RunRecord): Promise<void> {
+  if (run.pageHold?.state !== 'held') return;
+  await renewHold(deps, run);
+  await deps.store.update(run.id, (r) =>
+    r.status === 'awaiting_approval' ? { ...r, pageHold: run.pageHold! } : undefined,
+  );
 }

@@ -4,6 +4,7 @@ import { withTargetState } from '../policy/target-state-update.ts';
 import type { Escalation } from '../record/escalate.ts';
 import type { AdmissionRequest } from '../stores/types.ts';
 import type { RunRecord } from '../types.ts';
+import { holdAtEnding } from './page-hold.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
 export interface Ending {
@@ -46,6 +47,8 @@ export async function finishRun(deps: RunnerDeps, run: RunRecord, ending: Ending
     // A superseded attempt must not end the run over the new holder's work: check the fence first.
     await deps.store.assertCurrent(run);
   }
+  // First, so people are paged as early as possible when the run did not heal.
+  await quietly('page hold', () => holdAtEnding(deps, run, ending));
   await applyRunEnd(
     deps.stores,
     deps.runbooks.get(run.runbook),

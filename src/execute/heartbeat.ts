@@ -9,6 +9,8 @@ import type { RunnerDeps } from './runner-deps.ts';
 export function startHeartbeat(
   deps: Pick<RunnerDeps, 'stores' | 'settings' | 'now' | 'log'>,
   admission: AdmissionRequest,
+  /** Called after each renewal that kept the lock: the run is alive and still ours. */
+  onBeat?: () => void,
 ) {
   const controller = new AbortController();
   let lost = false;
@@ -24,8 +26,10 @@ export function startHeartbeat(
     const now = deps.now().getTime();
     deps.stores.admission.renew({ ...admission, now }).then(
       (ok) => {
-        if (ok) lastRenewed = now;
-        else lose('another holder has it (or it expired)');
+        if (ok) {
+          lastRenewed = now;
+          onBeat?.();
+        } else lose('another holder has it (or it expired)');
       },
       // A Redis blip is not a lost lock while the lease still runs; a whole TTL without renewal is.
       () => {

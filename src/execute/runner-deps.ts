@@ -7,6 +7,7 @@ import type { PolicySettings, PolicyStores } from '../policy/types.ts';
 import type { Inventory, Labels, Logger, Runbook } from '../types.ts';
 import type { VerifyDeps, VerifyResult, VerifySpec } from '../verify/types.ts';
 import type { Executors } from './executor.ts';
+import type { PageHoldDeps } from './page-hold.ts';
 
 /** Everything the runner touches, passed in (production defaults are built in main.ts). */
 export interface RunnerDeps {
@@ -18,7 +19,11 @@ export interface RunnerDeps {
   readonly log: Logger;
   readonly now: () => Date;
   readonly stores: PolicyStores;
-  readonly settings: PolicySettings & { readonly prometheusUrl?: string; readonly publicUrl?: string };
+  readonly settings: PolicySettings & { readonly prometheusUrl?: string; readonly publicUrl?: string } & {
+    readonly pageHold: boolean;
+    readonly pageHoldLapseMs: number;
+    readonly pageHoldKeepForApproval: boolean;
+  };
   readonly verify: (spec: VerifySpec, deps: VerifyDeps) => Promise<VerifyResult>;
   readonly escalate: (escalation: Escalation) => Promise<DeliveryResult[]>;
   readonly fetch: typeof fetch;
@@ -35,6 +40,8 @@ export interface RunnerDeps {
    * is recorded or logged. @defaultValue no redaction (main.ts builds one from settings and inventory)
    */
   readonly redact?: Redact;
+  /** Holds the human page while runs heal (absent: no Alertmanager URL, nothing is held). */
+  readonly pageHold?: PageHoldDeps;
   /** Tells the approval webhooks a run waits for a human (absent: no webhook, only the API and console). */
   readonly approvals?: ApprovalNotifier;
 }

@@ -16,6 +16,7 @@ import {
 import type { RunnerDeps } from './runner-deps.ts';
 import type { RunRecord } from '../types.ts';
 import { act } from './act.ts';
+import { renewHold, startHold } from './page-hold.ts';
 import { resumeApproved, resumeInterrupted } from './resume.ts';
 
 export type { RunnerDeps } from './runner-deps.ts';
@@ -67,6 +68,11 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
     dryRun,
   );
   recordDecisions(run, result.decisions);
+  // A run that will heal (now, or once a lock frees) holds the page; one that stops or asks a human does not.
+  if (!dryRun && (result.kind === 'go' || result.kind === 'wait')) {
+    if (run.pageHold) await renewHold(deps, run);
+    else await startHold(deps, run, runbook);
+  }
   if (result.kind === 'wait') {
     // Only while still queued: a resolved notification may have cancelled the run meanwhile.
     if (!(await deps.store.saveIfQueued(run))) return { kind: 'done' };

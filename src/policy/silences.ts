@@ -1,15 +1,18 @@
+import { isPageHold } from '../execute/page-hold-silence.ts';
 import { parseMatchers } from '../match/matcher.ts';
 import type { Labels, Logger } from '../types.ts';
 
 interface AmSilence {
   id: string;
+  createdBy?: string;
+  comment?: string;
   status?: { state?: string };
   matchers?: Array<{ name: string; value: string; isRegex?: boolean; isEqual?: boolean }>;
 }
 
 /**
  * Asks Alertmanager (API v2) for active silences and tells which one, if any, matches an alert's
- * labels: a silenced alert is treated as paused. Silences are cached for a few seconds; an
+ * labels: a silenced alert is treated as paused (remediator's own page holds excepted). Silences are cached for a few seconds; an
  * unreachable Alertmanager silences nothing (logged), so remediation is not blocked by it.
  */
 export function createSilenceChecker(options: {
@@ -28,7 +31,10 @@ export function createSilenceChecker(options: {
       signal: AbortSignal.timeout(3000),
     });
     if (!res.ok) throw new Error(`Alertmanager answered ${res.status}`);
-    const list = ((await res.json()) as AmSilence[]).filter((s) => s.status?.state === 'active');
+    // remediator's own page holds are not an operator's pause: honouring them would skip the very run they hold for.
+    const list = ((await res.json()) as AmSilence[]).filter(
+      (s) => s.status?.state === 'active' && !isPageHold(s),
+    );
     const silences = list.map((s) => {
       const texts = (s.matchers ?? []).map(
         (m) => `${m.name}${m.isEqual === false ? '!' : '='}${m.isRegex ? '~' : ''}${JSON.stringify(m.value)}`,

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Runbook, RunStatus, StepStatus } from '../types.ts';
 import { createApprovalMetrics } from './approval-metrics.ts';
 import { createAuthMetrics } from './auth-metrics.ts';
+import { createPageHoldMetrics } from './page-hold-metrics.ts';
 
 export type RunResult = Exclude<RunStatus, 'queued' | 'running' | 'awaiting_approval'>;
 export type StepResultLabel = Extract<StepStatus, 'succeeded' | 'failed'>;
@@ -181,6 +182,7 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
     pausesActive,
     ...createApprovalMetrics(registry, runbooks),
     ...createAuthMetrics(registry),
+    ...createPageHoldMetrics(registry, runbooks),
   };
 }
 

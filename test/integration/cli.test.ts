@@ -141,6 +141,24 @@ describe('remediator test (dry run)', () => {
     ]);
   });
 
+  it('says whether each firing alert’s page would be held, when page holds are on', async () => {
+    const env = {
+      REMEDIATOR_PAGE_HOLD: 'true',
+      REMEDIATOR_ALERTMANAGER_URL: 'http://am-1:9093,http://am-2:9093',
+    };
+    const { code, stdout } = await cli(['test', FIXTURE_01], env);
+    expect(code).toBe(0);
+    expect(lines(stdout).filter((l) => l.includes('page:'))).toEqual(
+      Array(3).fill(
+        '    page: held while the run heals: a silence on its 5 labels (exact values), lapsing 120s after the last renewal; released at once if the run fails',
+      ),
+    );
+    const off = await cli(['test', FIXTURE_01], { REMEDIATOR_PAGE_HOLD: 'true' });
+    expect(off.stderr).toBe(
+      'environment: REMEDIATOR_PAGE_HOLD needs REMEDIATOR_ALERTMANAGER_URL (the API the hold is made through)\n',
+    );
+  });
+
   it('prints JSON naming runbook, run id, target and steps with --json', async () => {
     const { code, stdout } = await cli(['test', FIXTURE_01, '--json']);
     expect(code).toBe(0);

@@ -11,6 +11,7 @@ import {
   stepStatusView,
   timeView,
 } from './views.ts';
+import { pageHoldView } from './page-hold-view.ts';
 
 /** The Approve and Deny forms of a run, when this process can decide approvals. */
 export interface DecideView {
@@ -96,6 +97,7 @@ export function runDetail(run: RunRecord, now: number, decide: DecideView | unde
     approvals: (run.approvals ?? []).map((a) => approvalView(a, now)),
     pending: approval === undefined ? undefined : { ...approvalView(approval, now), decide },
     escalations: run.escalations ?? [],
+    pageHold: pageHoldView(run.pageHold, now),
   };
 }
 

@@ -116,3 +116,45 @@ describe('replay of waiting runs', () => {
     expect([after.matched, after.started, after.succeeded, after.targets]).toEqual([1, 1, 1, { a: 1 }]);
   });
 });
+
+describe('replay of page holds', () => {
+  // a heals (its alert ends 2 min in, inside the verify window); b never resolves, so its run fails.
+  const history = () => [down('a', T0, T0 + 2 * MIN), down('b', T0 + 20 * MIN)];
+  const tally = async (pageHold: boolean | undefined, env: Record<string, string> = {}) => {
+    const rbs = runbooks.map((rb) =>
+      rb.name === 'restart' && pageHold !== undefined ? { ...rb, pageHold } : rb,
+    );
+    const result = await replay(history(), {
+      runbooks: rbs,
+      settings: readSettings(env),
+      pageHold: readSettings(env).pageHold,
+      outcome: 'history',
+      from: T0,
+      to: T0 + 60 * MIN,
+    });
+    const t = result.runbooks.find((r) => r.runbook === 'restart')!;
+    return { started: t.started, held: t.pagesHeld, avoided: t.pagesAvoided };
+  };
+
+  it('holds the page of every run that acts when the runbook opts in; the healed one is a page avoided', async () => {
+    expect(await tally(true)).toEqual({ started: 2, held: 2, avoided: 1 });
+  });
+
+  it('follows REMEDIATOR_PAGE_HOLD for runbooks that say nothing, and a runbook saying false wins', async () => {
+    expect(await tally(undefined)).toEqual({ started: 2, held: 0, avoided: 0 });
+    expect(
+      await tally(undefined, { REMEDIATOR_PAGE_HOLD: 'true', REMEDIATOR_ALERTMANAGER_URL: 'http://am:9093' }),
+    ).toEqual({
+      started: 2,
+      held: 2,
+      avoided: 1,
+    });
+    expect(
+      await tally(false, { REMEDIATOR_PAGE_HOLD: 'true', REMEDIATOR_ALERTMANAGER_URL: 'http://am:9093' }),
+    ).toEqual({
+      started: 2,
+      held: 0,
+      avoided: 0,
+    });
+  });
+});

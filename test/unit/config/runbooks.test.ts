@@ -153,7 +153,7 @@ describe('parseRunbook: schema problems name file:line and the item', () => {
 
   it('lists the known keys when an unknown key is near none of them', () => {
     expect(problemsOf(runbookWith(`retries: 3\nsteps:\n  - name: s\n    ssh: { command: [x] }\n`))).toEqual([
-      'rb.yaml:4: runbook "rb": unknown key "retries" (known keys: name, description, match, on, target, params, steps, policy, approval, dryRun, adaptive)',
+      'rb.yaml:4: runbook "rb": unknown key "retries" (known keys: name, description, match, on, target, params, steps, policy, approval, dryRun, adaptive, pageHold)',
     ]);
     expect(
       problemsOf(runbookWith(`steps:\n  - name: s\n    ssh:\n      command: [x]\n      frobnicate: 1\n`)),

@@ -54,6 +54,11 @@ describe('readSettings', () => {
       lockTtlMs: 30_000,
       stabilizeMs: 600_000,
       local: { execAllow: [], execPath: [], execEnv: [] },
+      alertmanagerUrls: [],
+      pageHold: false,
+      pageHoldLapseMs: 120_000,
+      pageHoldResolveWaitMs: 600_000,
+      pageHoldKeepForApproval: false,
     });
   });
 
@@ -102,6 +107,10 @@ describe('readSettings', () => {
         REMEDIATOR_EXEC_PATH: '/opt/fixes',
         REMEDIATOR_EXEC_ENV: 'KUBECONFIG',
         REMEDIATOR_ANSIBLE_PLAYBOOKS: '/srv/playbooks/',
+        REMEDIATOR_PAGE_HOLD: 'true',
+        REMEDIATOR_PAGE_HOLD_LAPSE: '90s',
+        REMEDIATOR_PAGE_HOLD_RESOLVE_WAIT: '15m',
+        REMEDIATOR_PAGE_HOLD_KEEP_FOR_APPROVAL: 'true',
       },
       CWD,
     );
@@ -144,6 +153,11 @@ describe('readSettings', () => {
         execEnv: ['KUBECONFIG'],
         playbooksDir: '/srv/playbooks',
       },
+      alertmanagerUrls: ['http://am:9093'],
+      pageHold: true,
+      pageHoldLapseMs: 90_000,
+      pageHoldResolveWaitMs: 900_000,
+      pageHoldKeepForApproval: true,
     });
     expect(Object.isFrozen(settings)).toBe(true);
   });
@@ -267,6 +281,26 @@ describe('policy settings', () => {
     ]);
     expect(problemsOf({ REMEDIATOR_HONOUR_SILENCES: 'true' })).toEqual([
       'environment: REMEDIATOR_HONOUR_SILENCES needs REMEDIATOR_ALERTMANAGER_URL',
+    ]);
+  });
+});
+
+describe('page hold settings', () => {
+  it('takes every peer of an HA Alertmanager, comma-separated; the first answers verify and silences', () => {
+    const s = readSettings({ REMEDIATOR_ALERTMANAGER_URL: 'http://am-1:9093/, http://am-2:9093' }, CWD);
+    expect(s.alertmanagerUrls).toEqual(['http://am-1:9093', 'http://am-2:9093']);
+    expect(s.alertmanagerUrl).toBe('http://am-1:9093');
+  });
+
+  it('refuses a bad peer, a hold without Alertmanager, and a lapse shorter than the lock TTL', () => {
+    expect(problemsOf({ REMEDIATOR_ALERTMANAGER_URL: 'http://am-1:9093,am-2:9093' })).toEqual([
+      'environment: REMEDIATOR_ALERTMANAGER_URL: must be http:// or https:// URLs, comma-separated (got "am-2:9093")',
+    ]);
+    expect(problemsOf({ REMEDIATOR_PAGE_HOLD: 'true' })).toEqual([
+      'environment: REMEDIATOR_PAGE_HOLD needs REMEDIATOR_ALERTMANAGER_URL (the API the hold is made through)',
+    ]);
+    expect(problemsOf({ REMEDIATOR_PAGE_HOLD_LAPSE: '20s' })).toEqual([
+      'environment: REMEDIATOR_PAGE_HOLD_LAPSE: must be at least REMEDIATOR_LOCK_TTL (30s), since holds are renewed with the lock',
     ]);
   });
 });
