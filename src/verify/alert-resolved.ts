@@ -32,7 +32,9 @@ export function alertResolvedCheck(deps: VerifyDeps): Check {
       };
     }
     const api = alertmanagerSays(await get(deps.fetch, apiUrl, ctx), fingerprint);
-    return api.ok ? api : { ok: false, detail: `${notified}; ${api.detail}` };
+    return api.ok
+      ? api
+      : { ok: false, ...(api.unanswered ? { unanswered: true } : {}), detail: `${notified}; ${api.detail}` };
   };
 }
 
@@ -60,7 +62,11 @@ function escapeMatcherValue(value: string): string {
 
 function alertmanagerSays(answer: Answer, fingerprint: string): Poll {
   if ('error' in answer)
-    return { ok: false, unanswered: true, detail: `Alertmanager API unreachable: ${answer.error}` };
+    return {
+      ok: false,
+      unanswered: answer.timedOut === true,
+      detail: `Alertmanager API unreachable: ${answer.error}`,
+    };
   if (answer.status !== 200) {
     return { ok: false, detail: `Alertmanager API answered ${answer.status}: ${excerpt(answer.body)}` };
   }

@@ -32,7 +32,8 @@ export function httpProbeCheck(spec: HttpProbeSpec, deps: VerifyDeps): Check {
   const request = `GET ${spec.path}`;
   return async (ctx) => {
     const answer = await get(deps.fetch, url, ctx, { headers: target.headers, readBody: false });
-    if ('error' in answer) return { ok: false, unanswered: true, detail: `${request}: ${answer.error}` };
+    if ('error' in answer)
+      return { ok: false, unanswered: answer.timedOut === true, detail: `${request}: ${answer.error}` };
     return expect.includes(answer.status)
       ? { ok: true, detail: `${request} answered ${answer.status}` }
       : { ok: false, detail: `${request} answered ${answer.status}, expected ${expect.join(' or ')}` };

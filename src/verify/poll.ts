@@ -6,7 +6,7 @@ export interface Poll {
   readonly detail: string;
   /** No later poll can change the outcome (a setting is missing), so polling stops at once. */
   readonly final?: boolean;
-  /** The request got no answer (timed out, refused): it says nothing about the checked condition. */
+  /** The request's time ran out before any answer: it says nothing about the checked condition. */
   readonly unanswered?: boolean;
 }
 
@@ -19,7 +19,10 @@ export interface PollContext {
 /** One kind of verification: called once per poll until it passes or the deadline passes. */
 export type Check = (ctx: PollContext) => Promise<Poll>;
 
-export type Answer = { readonly status: number; readonly body: string } | { readonly error: string };
+export type Answer =
+  | { readonly status: number; readonly body: string }
+  /** `timedOut`: the poll's time ran out before any answer (a refused connection is an answer of sorts). */
+  | { readonly error: string; readonly timedOut?: boolean };
 
 /**
  * GET with the poll's timeout and abort signal; never throws. Redirects are not followed: an API that
@@ -48,7 +51,7 @@ export async function get(
     return { status: response.status, body: await response.text() };
   } catch (err) {
     if (ctx.signal?.aborted) return { error: 'aborted' };
-    if (timeout.aborted) return { error: `no answer within ${ctx.timeoutMs} ms` };
+    if (timeout.aborted) return { error: `no answer within ${ctx.timeoutMs} ms`, timedOut: true };
     const cause = (err as { cause?: unknown }).cause;
     return { error: cause instanceof Error ? cause.message : errorMessage(err) };
   }

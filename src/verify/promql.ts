@@ -40,7 +40,11 @@ export function promqlCheck(spec: PromqlSpec, deps: VerifyDeps): Check {
 /** The query's data, or a failed poll saying why there is none. */
 function queryData(answer: Answer): QueryData | Poll {
   if ('error' in answer)
-    return { ok: false, unanswered: true, detail: `Prometheus unreachable: ${answer.error}` };
+    return {
+      ok: false,
+      unanswered: answer.timedOut === true,
+      detail: `Prometheus unreachable: ${answer.error}`,
+    };
   let parsed: { status?: unknown; errorType?: unknown; error?: unknown; data?: Partial<QueryData> };
   try {
     parsed = JSON.parse(answer.body) as typeof parsed;
