@@ -338,7 +338,12 @@ steps:
     // passes (2 s apart) to move the job back, then the second process connects over SSH (its first
     // connection, loading the SSH client). About 5.5 s on a quiet machine; CI's own two test workers
     // have stretched it past 15 s. The assertions below do not depend on how long it took.
-    await until('the second process to retry the step', () => lines(file, 'start') === 2, 40_000);
+    await until('the second process to retry the step', () => lines(file, 'start') === 2, 40_000).catch(
+      (err: unknown) => {
+        // Say where the chain stopped: the second process's log holds the lock, stall and SSH steps.
+        throw new Error(`${String(err)}\n--- second process, last lines:\n${second.output().slice(-4000)}`);
+      },
+    );
     // The paused process wakes up while the retry is still running.
     await kill(first, 'SIGCONT');
     await runReader(client).ended(id, 20_000);
