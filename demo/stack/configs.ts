@@ -47,7 +47,15 @@ export function prometheusConfig(fleet: readonly FleetInstance[], ports: Ports):
  * alertmanager/alertmanager.yml with the webhook pointed at the demo's remediator and its token file,
  * and the placeholder mail receiver emptied (it would only log failed deliveries).
  */
-export async function alertmanagerConfig(remediatorPort: number, tokenFile: string): Promise<string> {
+/**
+ * The project's alertmanager.yml on this run's ports. `humansUrl`: where the "humans" receiver posts
+ * (the chaos suite records who was paged); without it, people's receiver sends nothing.
+ */
+export async function alertmanagerConfig(
+  remediatorPort: number,
+  tokenFile: string,
+  humansUrl?: string,
+): Promise<string> {
   const config = parse(await readFile(join(ROOT, 'alertmanager/alertmanager.yml'), 'utf8')) as {
     route: { group_wait?: string };
     receivers: Array<{ name: string; email_configs?: unknown; webhook_configs?: Array<WebhookConfig> }>;
@@ -59,6 +67,8 @@ export async function alertmanagerConfig(remediatorPort: number, tokenFile: stri
       webhook.url = `http://127.0.0.1:${remediatorPort}/hooks/alertmanager`;
       webhook.http_config = { authorization: { type: 'Bearer', credentials_file: tokenFile } };
     }
+    if (receiver.name === 'humans' && humansUrl !== undefined)
+      receiver.webhook_configs = [{ url: humansUrl, send_resolved: false }];
   }
   return stringify(config);
 }
@@ -66,6 +76,7 @@ export async function alertmanagerConfig(remediatorPort: number, tokenFile: stri
 interface WebhookConfig {
   url: string;
   http_config?: unknown;
+  send_resolved?: boolean;
 }
 
 /**

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ARTIFACTS } from './harness/paths.ts';
 import { KEEP, runScenario, type Scenario } from './harness/scenario.ts';
 import { startChaosStack, type ChaosStack } from './harness/stack.ts';
-import type { TimelineRow } from './harness/timeline.ts';
+import { pagedFor, type TimelineRow } from './harness/timeline.ts';
 import { memoryLeak } from './scenarios/01-memory-leak.ts';
 import { errorSpike } from './scenarios/02-error-spike.ts';
 import { cpuExhaustion } from './scenarios/03-cpu-exhaustion.ts';
@@ -23,6 +23,7 @@ import { gracefulStop } from './scenarios/08-graceful-stop.ts';
 import { flapping } from './scenarios/09-flapping.ts';
 import { scaleOut } from './scenarios/10-scale-out.ts';
 import { sentinelFailover } from './scenarios/10b-sentinel-failover.ts';
+import { pageHold } from './scenarios/11-page-hold.ts';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -42,6 +43,7 @@ const SCENARIOS: readonly Scenario[] = [
   flapping,
   scaleOut,
   sentinelFailover,
+  pageHold,
 ];
 const ONLY = process.env['CHAOS_ONLY']?.split(',');
 
@@ -72,6 +74,8 @@ describe('chaos', () => {
         if (rows.length === 0) rows.push({ scenario: scenario.title, result: 'FAILED' });
         throw err;
       } finally {
+        const bodies = stack!.humans.requests.map((r) => r.body);
+        for (const row of rows) if (row.fingerprint) row.paged = pagedFor(bodies, row.fingerprint);
         task.meta.chaos = rows;
       }
     });

@@ -48,6 +48,8 @@ export interface ChaosStack {
   };
   /** Records every escalation remediator sends (POST /escalate). */
   readonly pager: RoutedHttp;
+  /** Alertmanager's "humans" receiver (POST /humans): every notification that would page people. */
+  readonly humans: RoutedHttp;
   readonly pagerUrl: string;
   /** Every log file of the stack's processes. */
   readonly logFiles: () => string[];
@@ -159,10 +161,13 @@ async function build(
   const pager = await startRoutedHttp();
   pager.route('POST', '/escalate', { status: 200, body: 'ok' });
   stoppers.push(() => pager.stop());
+  const humans = await startRoutedHttp();
+  humans.route('POST', '/humans', { status: 200, body: 'ok' });
+  stoppers.push(() => humans.stop());
 
   const alertmanagers = await startAlertmanagerPair(
     join(dir, 'alertmanager'),
-    await alertmanagerConfig(tapPort, tokenFile),
+    await alertmanagerConfig(tapPort, tokenFile, `${humans.baseUrl}/humans`),
   );
   stoppers.push(() => alertmanagers.stop());
 
@@ -206,6 +211,7 @@ async function build(
     haproxy: { socketPath, command: (line) => runtimeCommand(socketPath, line) },
     sshd,
     pager,
+    humans,
     pagerUrl: `${pager.baseUrl}/escalate`,
     logFiles: () => [
       ...procs.map((p) => p.logFile),

@@ -16,8 +16,24 @@ export interface TimelineRow {
   readonly verifiedAt?: number;
   /** What else the scenario counted (copies delivered, runs per process, ...). */
   readonly note?: string;
+  /** The alert's fingerprint: whether people were paged for it is looked up after the scenario. */
+  readonly fingerprint?: string;
+  /** `yes` / `no`: did Alertmanager's "humans" receiver get this alert firing. */
+  paged?: string;
   /** `passed`, `FAILED`. */
   result?: string;
+}
+
+/**
+ * `yes (n)` when Alertmanager's "humans" receiver was sent the alert firing (n notifications, HA peers
+ * included), else `no`. Read after the scenario, once its alerts resolved: no later page can come.
+ */
+export function pagedFor(humansBodies: readonly string[], fingerprint: string): string {
+  const n = humansBodies.filter((body) => {
+    const alerts = (JSON.parse(body) as { alerts?: Array<{ fingerprint?: string; status?: string }> }).alerts;
+    return alerts?.some((a) => a.fingerprint === fingerprint && a.status === 'firing') ?? false;
+  }).length;
+  return n === 0 ? 'no' : `yes (${n})`;
 }
 
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
@@ -36,6 +52,7 @@ export function rowFromRun(scenario: string, what: string, faultAt: number, run:
     scenario,
     what,
     faultAt,
+    fingerprint: run.alert.fingerprint,
     firingAt: ms(run.alert.startsAt),
     deliveredAt: ms(run.receivedAt),
     stepStartedAt: ms(started?.startedAt),
@@ -52,6 +69,7 @@ const HEAD = [
   'verified at',
   'time to recovery',
   'remediator (delivery -> step)',
+  'people paged?',
   'result',
   'notes',
 ];
@@ -73,6 +91,7 @@ export function formatTable(rows: readonly TimelineRow[]): string {
     r.deliveredAt === undefined || r.stepStartedAt === undefined
       ? '-'
       : `${r.stepStartedAt - r.deliveredAt} ms`,
+    r.paged ?? '-',
     r.result ?? '-',
     r.note ?? '',
   ]);
