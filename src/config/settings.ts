@@ -49,7 +49,10 @@ export interface Settings {
   readonly metricsToken?: string;
   /** REMEDIATOR_PROTECT_DOCS: /docs (the OpenAPI UI and JSON) needs the operator token @defaultValue false */
   readonly protectDocs: boolean;
-  /** REMEDIATOR_BODY_LIMIT: largest webhook body in bytes @defaultValue 8388608 (8 MiB) */
+  /**
+   * REMEDIATOR_BODY_LIMIT: largest webhook body in bytes. The default takes one notification of about
+   * 100,000 alerts (Alertmanager's `max_alerts: 0` sends a whole group at once). @defaultValue 67108864 (64 MiB)
+   */
   readonly bodyLimit: number;
   /** REMEDIATOR_CONCURRENCY: runs one process executes at once @defaultValue 4 */
   readonly concurrency: number;
@@ -201,7 +204,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     ...optional('operatorToken', secret('REMEDIATOR_OPERATOR_TOKEN')),
     ...optional('metricsToken', secret('REMEDIATOR_METRICS_TOKEN')),
     protectDocs: flag('REMEDIATOR_PROTECT_DOCS'),
-    bodyLimit: int('REMEDIATOR_BODY_LIMIT', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    bodyLimit: int('REMEDIATOR_BODY_LIMIT', 64 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     concurrency: int('REMEDIATOR_CONCURRENCY', 4, 1, 256),
     shutdownGraceMs: shutdownGraceMs ?? 30_000,
     maxRuns: int('REMEDIATOR_MAX_RUNS', 10_000, 100, 10_000_000),

@@ -24,6 +24,9 @@ const JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/** Jobs per addBulk call. */
+const JOB_CHUNK = 1000;
+
 /** Adds the job of one existing run (its id is the run id, so adding twice is harmless). */
 export async function enqueueRun(queue: Queue, id: string, name = 'run'): Promise<void> {
   await queue.add(name, { runId: id }, { ...JOB_OPTIONS, jobId: id });
@@ -68,14 +71,14 @@ export async function enqueueRuns(
     const toQueue = records.filter(
       (r, i) => r.status === 'queued' && (outcomes[i] === 'new' || outcomes[i] === 'queued'),
     );
-    if (toQueue.length > 0) {
-      await deps.queue.addBulk(
-        toQueue.map((r) => ({
-          name: r.runbook,
-          data: { runId: r.id },
-          opts: { ...JOB_OPTIONS, jobId: r.id },
-        })),
-      );
+    // In chunks, one after another: one transaction of 100,000 jobs would hold Redis for seconds.
+    for (let start = 0; start < toQueue.length; start += JOB_CHUNK) {
+      const jobs = toQueue.slice(start, start + JOB_CHUNK).map((r) => ({
+        name: r.runbook,
+        data: { runId: r.id },
+        opts: { ...JOB_OPTIONS, jobId: r.id },
+      }));
+      await deps.queue.addBulk(jobs);
     }
   } catch (err) {
     throw new RedisUnavailableError(err);

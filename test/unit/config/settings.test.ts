@@ -39,7 +39,7 @@ describe('readSettings', () => {
       runbooksDir: '/srv/remediator/runbooks',
       inventoryFile: '/srv/remediator/inventory.yaml',
       dataDir: '/srv/remediator/data',
-      bodyLimit: 8 * 1024 * 1024,
+      bodyLimit: 64 * 1024 * 1024,
       concurrency: 4,
       shutdownGraceMs: 30_000,
       maxRuns: 10_000,
