@@ -66,6 +66,11 @@ export interface Settings {
   readonly maxInFlight: number;
   /** REMEDIATOR_RATE_LIMIT: runs started per window, all runbooks together @defaultValue 60 per 1h */
   readonly rateLimit: Rate;
+  /**
+   * REMEDIATOR_STORM_LIMIT: runs of one runbook arriving per window beyond which the excess is
+   * refused (`storm`), for runbooks without `policy.storm`; `off` disables it @defaultValue 100 per 1m
+   */
+  readonly stormLimit: Rate | 'off';
   /** REMEDIATOR_DRY_RUN: take and record every decision, render steps, execute nothing @defaultValue false */
   readonly dryRun: boolean;
   /** REMEDIATOR_PROMETHEUS_URL: for `verify: { promql }` */
@@ -118,6 +123,7 @@ const KNOWN = new Set([
   'REMEDIATOR_LOG_LEVEL',
   'REMEDIATOR_MAX_IN_FLIGHT',
   'REMEDIATOR_RATE_LIMIT',
+  'REMEDIATOR_STORM_LIMIT',
   'REMEDIATOR_DRY_RUN',
   'REMEDIATOR_PROMETHEUS_URL',
   'REMEDIATOR_ALERTMANAGER_URL',
@@ -175,6 +181,12 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
   if (!/^[1-9]\d* per (\d+(ms|s|m|h))+$/.test(rateText)) {
     problems.push(`REMEDIATOR_RATE_LIMIT: must be a rate like "60 per 1h" (got ${JSON.stringify(rateText)})`);
   }
+  const stormText = env['REMEDIATOR_STORM_LIMIT'] || '100 per 1m';
+  if (stormText !== 'off' && !/^[1-9]\d* per (\d+(ms|s|m|h))+$/.test(stormText)) {
+    problems.push(
+      `REMEDIATOR_STORM_LIMIT: must be a rate like "100 per 1m", or off (got ${JSON.stringify(stormText)})`,
+    );
+  }
   const logLevel = env['REMEDIATOR_LOG_LEVEL'] || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`REMEDIATOR_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
@@ -211,6 +223,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     logLevel,
     maxInFlight: int('REMEDIATOR_MAX_IN_FLIGHT', 10, 1, 10_000),
     rateLimit: parseRate(rateText),
+    stormLimit: stormText === 'off' ? 'off' : parseRate(stormText),
     dryRun: flag('REMEDIATOR_DRY_RUN'),
     ...optional('prometheusUrl', url('REMEDIATOR_PROMETHEUS_URL')),
     ...optional('alertmanagerUrl', url('REMEDIATOR_ALERTMANAGER_URL')),

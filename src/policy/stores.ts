@@ -5,6 +5,7 @@ import { createRedisBreakerStore } from '../stores/redis-breaker-store.ts';
 import { createRedisCooldownStore } from '../stores/redis-cooldown-store.ts';
 import { createRedisOccurrenceStore } from '../stores/redis-occurrence-store.ts';
 import { createRedisPauseStore } from '../stores/redis-pause-store.ts';
+import { createRedisStormStore } from '../stores/redis-storm-store.ts';
 import { createRedisStatsStore } from '../stores/redis-stats-store.ts';
 import { createRedisTargetStore } from '../stores/redis-target-store.ts';
 import { createRedisWindowStore } from '../stores/redis-window-store.ts';
@@ -22,5 +23,6 @@ export function createPolicyStores(redis: Redis, prefix: string): PolicyStores {
     stats: createRedisStatsStore(redis, prefix),
     targets: createRedisTargetStore(redis, prefix),
     approvals: createRedisApprovalStore(redis, prefix),
+    storms: createRedisStormStore(redis, prefix),
   };
 }

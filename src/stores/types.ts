@@ -51,6 +51,32 @@ export interface AdmissionStore {
   ): Promise<Array<{ key: string; used: number; limit: number }>>;
 }
 
+/** One run reaching the gate, for the storm guard. */
+export interface StormArrival {
+  readonly runbook: string;
+  readonly runId: string;
+  readonly target: string;
+  /** When the run's alert arrived (ms): the window it counts in. */
+  readonly receivedAt: number;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** The storm guard's counts: runs of one runbook arriving per window, beyond a limit. */
+export interface StormStore {
+  /**
+   * Counts the run in its window: within the limit (or admitted before) it is not excess; otherwise
+   * it is, with the window's arrivals so far, whether it is the storm's one run to page, and the
+   * targets seen (the first few, and how many distinct).
+   */
+  arrive(
+    a: StormArrival,
+  ): Promise<
+    | { excess: false }
+    | { excess: true; arrivals: number; pages: boolean; targets: string[]; distinctTargets: number }
+  >;
+}
+
 /** Sliding-window counters: N events per window. */
 export interface WindowStore {
   /**

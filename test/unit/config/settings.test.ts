@@ -46,6 +46,7 @@ describe('readSettings', () => {
       logLevel: 'info',
       maxInFlight: 10,
       rateLimit: { limit: 60, windowMs: 3_600_000 },
+      stormLimit: { limit: 100, windowMs: 60_000 },
       dryRun: false,
       protectDocs: false,
       honourSilences: false,
@@ -86,6 +87,7 @@ describe('readSettings', () => {
         REMEDIATOR_LOG_LEVEL: 'debug',
         REMEDIATOR_MAX_IN_FLIGHT: '3',
         REMEDIATOR_RATE_LIMIT: '20 per 10m',
+        REMEDIATOR_STORM_LIMIT: 'off',
         REMEDIATOR_DRY_RUN: 'true',
         REMEDIATOR_PROMETHEUS_URL: 'http://prom:9090/',
         REMEDIATOR_ALERTMANAGER_URL: 'http://am:9093',
@@ -122,6 +124,7 @@ describe('readSettings', () => {
       logLevel: 'debug',
       maxInFlight: 3,
       rateLimit: { limit: 20, windowMs: 600_000 },
+      stormLimit: 'off',
       dryRun: true,
       prometheusUrl: 'http://prom:9090',
       alertmanagerUrl: 'http://am:9093',
@@ -246,11 +249,13 @@ describe('policy settings', () => {
     expect(
       problemsOf({
         REMEDIATOR_RATE_LIMIT: '5/h',
+        REMEDIATOR_STORM_LIMIT: '100/min',
         REMEDIATOR_DRY_RUN: 'yes',
         REMEDIATOR_PROMETHEUS_URL: 'prom:9090',
       }),
     ).toEqual([
       'environment: REMEDIATOR_RATE_LIMIT: must be a rate like "60 per 1h" (got "5/h")',
+      'environment: REMEDIATOR_STORM_LIMIT: must be a rate like "100 per 1m", or off (got "100/min")',
       'environment: REMEDIATOR_DRY_RUN: must be true or false (got "yes")',
       'environment: REMEDIATOR_PROMETHEUS_URL: must be an http:// or https:// URL (got "prom:9090")',
     ]);
