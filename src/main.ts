@@ -18,7 +18,7 @@ import { verify } from './verify/verify.ts';
 import { createApprovalService } from './policy/approval-service.ts';
 import { announceSecret, loadApprovalSecret } from './policy/approval-secret.ts';
 import { createApprovalNotifier } from './record/approval-notify.ts';
-import { wakeRun } from './queue/wake.ts';
+import { wakeParked, wakeRun } from './queue/wake.ts';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { createSshExecutor } from './execute/ssh.ts';
 import { buildRunbookIndex } from './match/select.ts';
@@ -98,7 +98,9 @@ export async function startService(
   const store = createRedisRunStore(storeRedis, { prefix, maxRuns: settings.maxRuns });
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
-  const stores = createPolicyStores(storeRedis, prefix);
+  // A freed place wakes the runs parked on it (never awaited: a lost wake-up waits for the safety poll).
+  const wake = { wake: (ids: readonly string[]) => void wakeParked(queue, ids, log) };
+  const stores = createPolicyStores(storeRedis, prefix, wake);
   // storeRedis sends nothing before it is connected (no offline queue), and only `redis` was awaited:
   // the fingerprint was never written by a process whose Redis had just started.
   if (reached) await awaitRedis(storeRedis, redactRedisUrl(redisUrl), 3000).catch(() => false);
@@ -174,7 +176,7 @@ export async function startService(
     metrics,
     log: redactingLogger(log, redact),
     now: () => new Date(),
-    stores: createPolicyStores(workerStoreRedis, prefix),
+    stores: createPolicyStores(workerStoreRedis, prefix, wake),
     settings,
     verify,
     escalate: (e) => escalator.escalate(e),
@@ -221,14 +223,24 @@ export async function startService(
     lockMs: settings.lockTtlMs,
     log,
     process: (runId) => processRun(runner, runId),
+    wokenWhileParking: (runId) => runner.stores.admission.wokenWhileParking(runId),
   });
+  // The safety net for lost wake-ups: one run per waited-on place, however many runs wait.
+  const sweeper = setInterval(
+    () => {
+      runner.stores.admission.sweep().catch((err: unknown) => log.debug({ err }, 'waiting runs not swept'));
+    },
+    settings.waitPollMs || 2 ** 31 - 1,
+  );
+  sweeper.unref();
   log.info({ url: address, redis: embedded ? 'embedded' : 'external' }, `remediator ${mode} listening`);
   return {
     app,
     url: address,
     redisUrl,
-    stop: () =>
-      stopAll({
+    stop: () => {
+      clearInterval(sweeper);
+      return stopAll({
         app,
         worker,
         queue,
@@ -236,7 +248,8 @@ export async function startService(
         embedded,
         log,
         graceMs: settings.shutdownGraceMs,
-      }).finally(releaseDataDir),
+      }).finally(releaseDataDir);
+    },
   };
 }
 

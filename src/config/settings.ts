@@ -94,6 +94,12 @@ export interface Settings {
   readonly publicUrl?: string;
   /** REMEDIATOR_LOCK_TTL: lifetime of target locks and places, renewed while a run acts @defaultValue 30s */
   readonly lockTtlMs: number;
+  /**
+   * REMEDIATOR_WAIT_POLL: a run waiting for a place is woken when the place is freed; this often the
+   * first waiter of every place is woken as well, in case a wake-up was lost (a holder that died
+   * frees its place only by expiry). `off`: never (0). @defaultValue 5s
+   */
+  readonly waitPollMs: number;
   /** REMEDIATOR_STABILIZE: how long a healed target stays `stabilizing` @defaultValue 10m */
   readonly stabilizeMs: number;
 }
@@ -136,6 +142,7 @@ const KNOWN = new Set([
   'REMEDIATOR_SLACK_SIGNING_SECRET',
   'REMEDIATOR_SLACK_SIGNING_SECRET_FILE',
   'REMEDIATOR_LOCK_TTL',
+  'REMEDIATOR_WAIT_POLL',
   'REMEDIATOR_STABILIZE',
   ...REDIS_SETTING_NAMES,
 ]);
@@ -234,6 +241,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     ...optional('approvalSecret', secret('REMEDIATOR_APPROVAL_SECRET')),
     ...optional('slackSigningSecret', secret('REMEDIATOR_SLACK_SIGNING_SECRET')),
     lockTtlMs: duration('REMEDIATOR_LOCK_TTL', '30s'),
+    waitPollMs: env['REMEDIATOR_WAIT_POLL'] === 'off' ? 0 : duration('REMEDIATOR_WAIT_POLL', '5s'),
     stabilizeMs: duration('REMEDIATOR_STABILIZE', '10m'),
   };
   if (settings.honourSilences && !settings.alertmanagerUrl) {

@@ -1,6 +1,6 @@
 import { createRedisApprovalStore } from '../stores/redis-approval-store.ts';
 import type { Redis } from 'ioredis';
-import { createRedisAdmissionStore } from '../stores/redis-admission-store.ts';
+import { createRedisAdmissionStore, type AdmissionStoreOptions } from '../stores/redis-admission-store.ts';
 import { createRedisBreakerStore } from '../stores/redis-breaker-store.ts';
 import { createRedisCooldownStore } from '../stores/redis-cooldown-store.ts';
 import { createRedisOccurrenceStore } from '../stores/redis-occurrence-store.ts';
@@ -12,9 +12,13 @@ import { createRedisWindowStore } from '../stores/redis-window-store.ts';
 import type { PolicyStores } from './types.ts';
 
 /** Every policy store on one Redis, under one key prefix (e.g. `remediator:`). */
-export function createPolicyStores(redis: Redis, prefix: string): PolicyStores {
+export function createPolicyStores(
+  redis: Redis,
+  prefix: string,
+  admission: AdmissionStoreOptions = {},
+): PolicyStores {
   return {
-    admission: createRedisAdmissionStore(redis, prefix),
+    admission: createRedisAdmissionStore(redis, prefix, admission),
     windows: createRedisWindowStore(redis, prefix),
     cooldowns: createRedisCooldownStore(redis, prefix),
     breakers: createRedisBreakerStore(redis, prefix),

@@ -17,6 +17,11 @@ export interface RunWorkerOptions {
    */
   lockMs?: number;
   process: (runId: string) => Promise<ProcessOutcome>;
+  /**
+   * Whether a run that just parked (moved its job to the delayed set) was woken meanwhile: its
+   * wake-up found the job still active and could not make it due. Such a job is made due at once.
+   */
+  wokenWhileParking?: (runId: string) => Promise<boolean>;
   log: Logger;
 }
 
@@ -34,6 +39,7 @@ export function startRunWorker(options: RunWorkerOptions): RunWorker {
       if (outcome.kind === 'wait') {
         // Waiting behind a lock or a busy group: back to the delayed set, not a failure.
         await job.moveToDelayed(outcome.retryAt, token);
+        if (await options.wokenWhileParking?.(job.data.runId)) await job.promote().catch(() => undefined);
         throw new DelayedError();
       }
     },

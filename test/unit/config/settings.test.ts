@@ -53,6 +53,7 @@ describe('readSettings', () => {
       escalationWebhooks: '',
       approvalWebhooks: '',
       lockTtlMs: 30_000,
+      waitPollMs: 5_000,
       stabilizeMs: 600_000,
     });
   });
@@ -98,6 +99,7 @@ describe('readSettings', () => {
         REMEDIATOR_SLACK_SIGNING_SECRET: 'slack-secret',
         REMEDIATOR_PUBLIC_URL: 'https://remediator.example',
         REMEDIATOR_LOCK_TTL: '10s',
+        REMEDIATOR_WAIT_POLL: 'off',
         REMEDIATOR_STABILIZE: '5m',
       },
       CWD,
@@ -135,6 +137,7 @@ describe('readSettings', () => {
       slackSigningSecret: 'slack-secret',
       publicUrl: 'https://remediator.example',
       lockTtlMs: 10_000,
+      waitPollMs: 0,
       stabilizeMs: 300_000,
     });
     expect(Object.isFrozen(settings)).toBe(true);
