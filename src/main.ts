@@ -26,6 +26,7 @@ import { createRedisAuditLog } from './record/events.ts';
 import { createMetrics } from './record/metrics.ts';
 import { collectPolicyMetrics } from './record/policy-metrics.ts';
 import { createRedisRunStore } from './record/runs-store.ts';
+import { createFairOrder } from './queue/fair.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
 import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
@@ -142,7 +143,8 @@ export async function startService(
     metrics,
     index: buildRunbookIndex(runbooks),
     runbookCount: runbooks.length,
-    producer: { queue, store, metrics },
+    // Fair turns: one runbook's backlog does not hold back another runbook's fresh alert.
+    producer: { queue, store, metrics, fair: createFairOrder(storeRedis, prefix) },
     store,
     audit: createRedisAuditLog(storeRedis, prefix),
     pingRedis: () => pingRedis(redis, 1000),
@@ -224,6 +226,7 @@ export async function startService(
     log,
     process: (runId) => processRun(runner, runId),
     wokenWhileParking: (runId) => runner.stores.admission.wokenWhileParking(runId),
+    started: createFairOrder(workerStoreRedis, prefix).started,
   });
   // The safety net for lost wake-ups: one run per waited-on place, however many runs wait.
   const sweeper = setInterval(

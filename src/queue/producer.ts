@@ -5,6 +5,7 @@ import { runId } from '../ingest/run-id.ts';
 import type { Metrics } from '../record/metrics.ts';
 import type { CreateOutcome, RunStore } from '../record/runs-store.ts';
 import type { NotificationSource, RunRecord } from '../types.ts';
+import type { FairOrder } from './fair.ts';
 
 export interface RunJobData {
   readonly runId: string;
@@ -42,6 +43,8 @@ export interface ProducerDeps {
   queue: Queue<RunJobData>;
   store: RunStore;
   metrics: Metrics;
+  /** Fair turns between runbooks; absent: first come, first served. */
+  fair?: FairOrder;
 }
 
 /**
@@ -73,10 +76,12 @@ export async function enqueueRuns(
     );
     // In chunks, one after another: one transaction of 100,000 jobs would hold Redis for seconds.
     for (let start = 0; start < toQueue.length; start += JOB_CHUNK) {
-      const jobs = toQueue.slice(start, start + JOB_CHUNK).map((r) => ({
+      const chunk = toQueue.slice(start, start + JOB_CHUNK);
+      const turns = deps.fair ? await deps.fair.turns(chunk.map((r) => r.runbook)) : [];
+      const jobs = chunk.map((r, i) => ({
         name: r.runbook,
         data: { runId: r.id },
-        opts: { ...JOB_OPTIONS, jobId: r.id },
+        opts: { ...JOB_OPTIONS, jobId: r.id, ...(turns[i] ? { priority: turns[i] } : {}) },
       }));
       await deps.queue.addBulk(jobs);
     }

@@ -22,6 +22,8 @@ export interface RunWorkerOptions {
    * wake-up found the job still active and could not make it due. Such a job is made due at once.
    */
   wokenWhileParking?: (runId: string) => Promise<boolean>;
+  /** A job with this priority (its fair turn, 0 = none) starts. */
+  started?: (priority: number) => Promise<void>;
   log: Logger;
 }
 
@@ -35,6 +37,7 @@ export function startRunWorker(options: RunWorkerOptions): RunWorker {
   const worker = new Worker<RunJobData>(
     RUN_QUEUE,
     async (job, token) => {
+      await options.started?.(job.priority).catch(() => undefined);
       const outcome = await options.process(job.data.runId);
       if (outcome.kind === 'wait') {
         // Waiting behind a lock or a busy group: back to the delayed set, not a failure.
