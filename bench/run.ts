@@ -2,7 +2,7 @@
 //
 //   --quick          short load runs (2 s) to try the suite out; does not write docs/benchmarks.md
 //   --only=1,4,...   run only these sections (1-3 ingest and reaction, 4 matching, 5 storm, 6 memory,
-//                    7 backtest)
+//                    7 backtest, 8 storms without starvation)
 //   --profile=DIR    every remediator process runs with --cpu-prof into DIR (see bench/profile-summary.ts)
 //   --no-write       print the table only
 import { cpus, totalmem, type as osType, release } from 'node:os';
@@ -14,6 +14,7 @@ import { createContext, WORKER_CONCURRENCY, type BenchContext } from './lib/cont
 import { benchMatching } from './matching.ts';
 import { benchIdleMemory } from './memory.ts';
 import { benchStorm } from './storm.ts';
+import { benchStorms } from './storms.ts';
 import { cpuMeter } from './lib/proc.ts';
 import { sleep } from './lib/stats.ts';
 import { renderTable, writeResults, type Row, type Section } from './table.ts';
@@ -48,6 +49,12 @@ const SECTIONS: Section[] = [
     title: 'Backtest (remediator backtest, history made in memory)',
     baseline: 'matching alone (planRuns) over the same occurrences, without the policy gate',
   },
+  {
+    id: '8',
+    title: 'Storms without starvation',
+    baseline:
+      'reaction: the same fresh-alert probes with nothing queued; the other rows have none (n/a). The service runs in the bench process here (test/harness/service.ts)',
+  },
 ];
 
 type Step = (ctx: BenchContext) => Promise<Row[]>;
@@ -57,6 +64,7 @@ const STEPS: Array<{ sections: string[]; run: Step }> = [
   { sections: ['1', '2', '3'], run: benchIngest },
   { sections: ['5', '6'], run: benchStorm },
   { sections: ['7'], run: () => benchBacktest() },
+  { sections: ['8'], run: (ctx) => benchStorms({ quick: ctx.options.seconds < 6 }, (m) => ctx.log(m)) },
 ];
 
 async function main(): Promise<void> {

@@ -79,11 +79,15 @@ export interface AppDeps {
   readonly approvalLinks?: { readonly secret: () => Promise<Buffer> };
 }
 
+/** The largest body of any route but the webhook: 1 MiB (fastify's own default). */
+const OTHER_BODY_LIMIT = 1024 * 1024;
+
 /** Builds the HTTP app; never listens (main.ts does, tests use inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: deps.settings.bodyLimit,
+    // Only the webhook takes large bodies (its own bodyLimit); forms and API calls are small.
+    bodyLimit: Math.min(deps.settings.bodyLimit, OTHER_BODY_LIMIT),
     // Alertmanager retries; keep a slow client from holding a socket forever.
     requestTimeout: 30_000,
     // Signed approval links are path parameters of ~200 characters (the default limit is 100).

@@ -23,7 +23,7 @@ import { verify } from './verify/verify.ts';
 import { createApprovalService } from './policy/approval-service.ts';
 import { announceSecret, loadApprovalSecret } from './policy/approval-secret.ts';
 import { createApprovalNotifier } from './record/approval-notify.ts';
-import { wakeRun } from './queue/wake.ts';
+import { wakeParked, wakeRun } from './queue/wake.ts';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { createSshExecutor } from './execute/ssh.ts';
 import { buildRunbookIndex } from './match/select.ts';
@@ -31,6 +31,7 @@ import { createRedisAuditLog } from './record/events.ts';
 import { createMetrics } from './record/metrics.ts';
 import { collectPolicyMetrics } from './record/policy-metrics.ts';
 import { createRedisRunStore } from './record/runs-store.ts';
+import { createFairOrder } from './queue/fair.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
 import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
@@ -105,7 +106,9 @@ export async function startService(
   const store = createRedisRunStore(storeRedis, { prefix, maxRuns: settings.maxRuns });
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: settings.redisPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'run queue: Redis error'));
-  const stores = createPolicyStores(storeRedis, prefix);
+  // A freed place wakes the runs parked on it (never awaited: a lost wake-up waits for the safety poll).
+  const wake = { wake: (ids: readonly string[]) => void wakeParked(queue, ids, log) };
+  const stores = createPolicyStores(storeRedis, prefix, wake);
   // storeRedis sends nothing before it is connected (no offline queue), and only `redis` was awaited:
   // the fingerprint was never written by a process whose Redis had just started.
   if (reached) await awaitRedis(storeRedis, redactRedisUrl(redisUrl), 3000).catch(() => false);
@@ -147,7 +150,8 @@ export async function startService(
     metrics,
     index: buildRunbookIndex(runbooks),
     runbookCount: runbooks.length,
-    producer: { queue, store, metrics },
+    // Fair turns: one runbook's backlog does not hold back another runbook's fresh alert.
+    producer: { queue, store, metrics, fair: createFairOrder(storeRedis, prefix) },
     store,
     audit: createRedisAuditLog(storeRedis, prefix),
     pingRedis: () => pingRedis(redis, 1000),
@@ -191,7 +195,7 @@ export async function startService(
     metrics,
     log: redactingLogger(log, redact),
     now: () => new Date(),
-    stores: createPolicyStores(workerStoreRedis, prefix),
+    stores: createPolicyStores(workerStoreRedis, prefix, wake),
     settings,
     verify,
     escalate: (e) => escalator.escalate(e),
@@ -239,8 +243,18 @@ export async function startService(
     lockMs: settings.lockTtlMs,
     log,
     process: (runId) => processRun(runner, runId),
+    wokenWhileParking: (runId) => runner.stores.admission.wokenWhileParking(runId),
+    started: createFairOrder(workerStoreRedis, prefix).started,
   });
   const holdWatch = pageHold && startHealedWatch(pageHold, runner, settings);
+  // The safety net for lost wake-ups: one run per waited-on place, however many runs wait.
+  const sweeper = setInterval(
+    () => {
+      runner.stores.admission.sweep().catch((err: unknown) => log.debug({ err }, 'waiting runs not swept'));
+    },
+    settings.waitPollMs || 2 ** 31 - 1,
+  );
+  sweeper.unref();
   log.info({ url: address, redis: embedded ? 'embedded' : 'external' }, `remediator ${mode} listening`);
   return {
     app,
@@ -248,6 +262,7 @@ export async function startService(
     redisUrl,
     stop: () => {
       holdWatch?.stop();
+      clearInterval(sweeper);
       return stopAll({
         app,
         worker,

@@ -157,6 +157,8 @@ export interface RunbookPolicy {
   readonly breaker: { readonly failures: number; readonly withinMs: number; readonly coolOffMs: number };
   readonly onResolved: 'abort' | 'finish';
   readonly rerun: 'never' | 'afterCooldown';
+  /** Storm guard: arrivals per window beyond which runs are refused (`storm`); undefined = the global setting. */
+  readonly storm?: Rate | 'off';
 }
 
 /** A runbook as loaded: validated, defaults filled, templates compiled, frozen. */

@@ -13,6 +13,7 @@ export interface RawPolicy {
   breaker?: { failures?: number; within?: string; coolOff?: string };
   onResolved?: 'abort' | 'finish';
   rerun?: 'never' | 'afterCooldown';
+  storm?: string;
 }
 
 /** The defaults, as schema/runbook.schema.json documents them. */
@@ -56,5 +57,7 @@ export function compilePolicy(raw: RawPolicy | undefined): RunbookPolicy {
     },
     onResolved: p.onResolved ?? d.onResolved,
     rerun: p.rerun ?? d.rerun,
+    // Unset: REMEDIATOR_STORM_LIMIT decides, so one setting covers every runbook.
+    ...(p.storm === undefined ? {} : { storm: p.storm === 'off' ? 'off' : parseRate(p.storm) }),
   };
 }

@@ -50,7 +50,10 @@ export interface Settings {
   readonly metricsToken?: string;
   /** REMEDIATOR_PROTECT_DOCS: /docs (the OpenAPI UI and JSON) needs the operator token @defaultValue false */
   readonly protectDocs: boolean;
-  /** REMEDIATOR_BODY_LIMIT: largest webhook body in bytes @defaultValue 8388608 (8 MiB) */
+  /**
+   * REMEDIATOR_BODY_LIMIT: largest webhook body in bytes. The default takes one notification of about
+   * 100,000 alerts (Alertmanager's `max_alerts: 0` sends a whole group at once). @defaultValue 67108864 (64 MiB)
+   */
   readonly bodyLimit: number;
   /** REMEDIATOR_CONCURRENCY: runs one process executes at once @defaultValue 4 */
   readonly concurrency: number;
@@ -64,6 +67,11 @@ export interface Settings {
   readonly maxInFlight: number;
   /** REMEDIATOR_RATE_LIMIT: runs started per window, all runbooks together @defaultValue 60 per 1h */
   readonly rateLimit: Rate;
+  /**
+   * REMEDIATOR_STORM_LIMIT: runs of one runbook arriving per window beyond which the excess is
+   * refused (`storm`), for runbooks without `policy.storm`; `off` disables it @defaultValue 100 per 1m
+   */
+  readonly stormLimit: Rate | 'off';
   /** REMEDIATOR_DRY_RUN: take and record every decision, render steps, execute nothing @defaultValue false */
   readonly dryRun: boolean;
   /** REMEDIATOR_PROMETHEUS_URL: for `verify: { promql }` */
@@ -100,6 +108,12 @@ export interface Settings {
   readonly publicUrl?: string;
   /** REMEDIATOR_LOCK_TTL: lifetime of target locks and places, renewed while a run acts @defaultValue 30s */
   readonly lockTtlMs: number;
+  /**
+   * REMEDIATOR_WAIT_POLL: a run waiting for a place is woken when the place is freed; this often the
+   * first waiter of every place is woken as well, in case a wake-up was lost (a holder that died
+   * frees its place only by expiry). `off`: never (0). @defaultValue 5s
+   */
+  readonly waitPollMs: number;
   /** REMEDIATOR_STABILIZE: how long a healed target stays `stabilizing` @defaultValue 10m */
   readonly stabilizeMs: number;
   /** REMEDIATOR_EXEC_ALLOW, _EXEC_PATH, _EXEC_ENV, _ANSIBLE_PLAYBOOKS: what exec and ansible steps may run. */
@@ -131,6 +145,7 @@ const KNOWN = new Set([
   'REMEDIATOR_LOG_LEVEL',
   'REMEDIATOR_MAX_IN_FLIGHT',
   'REMEDIATOR_RATE_LIMIT',
+  'REMEDIATOR_STORM_LIMIT',
   'REMEDIATOR_DRY_RUN',
   'REMEDIATOR_PROMETHEUS_URL',
   'REMEDIATOR_ALERTMANAGER_URL',
@@ -147,6 +162,7 @@ const KNOWN = new Set([
   'REMEDIATOR_PAGE_HOLD_LAPSE',
   'REMEDIATOR_PAGE_HOLD_RESOLVE_WAIT',
   'REMEDIATOR_PAGE_HOLD_KEEP_FOR_APPROVAL',
+  'REMEDIATOR_WAIT_POLL',
   'REMEDIATOR_STABILIZE',
   ...REDIS_SETTING_NAMES,
   ...LOCAL_SETTING_NAMES,
@@ -193,6 +209,12 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
   if (!/^[1-9]\d* per (\d+(ms|s|m|h))+$/.test(rateText)) {
     problems.push(`REMEDIATOR_RATE_LIMIT: must be a rate like "60 per 1h" (got ${JSON.stringify(rateText)})`);
   }
+  const stormText = env['REMEDIATOR_STORM_LIMIT'] || '100 per 1m';
+  if (stormText !== 'off' && !/^[1-9]\d* per (\d+(ms|s|m|h))+$/.test(stormText)) {
+    problems.push(
+      `REMEDIATOR_STORM_LIMIT: must be a rate like "100 per 1m", or off (got ${JSON.stringify(stormText)})`,
+    );
+  }
   const logLevel = env['REMEDIATOR_LOG_LEVEL'] || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`REMEDIATOR_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
@@ -223,13 +245,14 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     ...optional('operatorToken', secret('REMEDIATOR_OPERATOR_TOKEN')),
     ...optional('metricsToken', secret('REMEDIATOR_METRICS_TOKEN')),
     protectDocs: flag('REMEDIATOR_PROTECT_DOCS'),
-    bodyLimit: int('REMEDIATOR_BODY_LIMIT', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    bodyLimit: int('REMEDIATOR_BODY_LIMIT', 64 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     concurrency: int('REMEDIATOR_CONCURRENCY', 4, 1, 256),
     shutdownGraceMs: shutdownGraceMs ?? 30_000,
     maxRuns: int('REMEDIATOR_MAX_RUNS', 10_000, 100, 10_000_000),
     logLevel,
     maxInFlight: int('REMEDIATOR_MAX_IN_FLIGHT', 10, 1, 10_000),
     rateLimit: parseRate(rateText),
+    stormLimit: stormText === 'off' ? 'off' : parseRate(stormText),
     dryRun: flag('REMEDIATOR_DRY_RUN'),
     ...optional('prometheusUrl', url('REMEDIATOR_PROMETHEUS_URL')),
     ...alertmanagers,
@@ -240,6 +263,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     ...optional('approvalSecret', secret('REMEDIATOR_APPROVAL_SECRET')),
     ...optional('slackSigningSecret', secret('REMEDIATOR_SLACK_SIGNING_SECRET')),
     lockTtlMs: duration('REMEDIATOR_LOCK_TTL', '30s'),
+    waitPollMs: env['REMEDIATOR_WAIT_POLL'] === 'off' ? 0 : duration('REMEDIATOR_WAIT_POLL', '5s'),
     stabilizeMs: duration('REMEDIATOR_STABILIZE', '10m'),
     local: readLocalStepSettings(env, problems),
     pageHold: flag('REMEDIATOR_PAGE_HOLD'),

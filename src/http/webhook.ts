@@ -16,6 +16,7 @@ import { strictValidator } from './strict-validator.ts';
 const RESULT_BY_CODE: Record<number, string> = {
   202: 'accepted',
   401: 'unauthorized',
+  413: 'too_large',
   429: 'unauthorized',
   503: 'unavailable',
 };
@@ -42,8 +43,15 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       { logins: deps.authStores.logins, metrics },
       'missing or wrong webhook credentials',
     ),
-    onResponse: async (_request, reply) => {
+    onResponse: async (request, reply) => {
       const code = reply.statusCode;
+      // Alertmanager drops a 4xx for good: say loudly that a whole notification went unseen.
+      if (code === 413)
+        request.log.warn(
+          { bytes: Number(request.headers['content-length'] ?? 0), limit: deps.settings.bodyLimit },
+          'notification refused (413): its body is over REMEDIATOR_BODY_LIMIT and Alertmanager will not ' +
+            'send it again; raise the limit or set max_alerts on the receiver',
+        );
       metrics.webhookDuration.labels(String(code)).observe(reply.elapsedTime / 1000);
       metrics.notifications.labels(RESULT_BY_CODE[code] ?? (code < 500 ? 'invalid' : 'error')).inc();
     },

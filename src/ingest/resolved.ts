@@ -24,6 +24,9 @@ export function resolvedMatches(alerts: readonly Alert[], index: RunbookIndex): 
 /** How long remediator remembers that an occurrence resolved (a late `firing` copy then starts nothing). */
 export const RESOLVED_TTL_MS = 24 * 3600_000;
 
+/** Up to this many cancelled runs have their jobs removed at once; beyond, the worker drops them. */
+const REMOVE_MAX = 100;
+
 export interface ResolvedDeps {
   occurrences: OccurrenceStore;
   store: RunStore;
@@ -58,9 +61,12 @@ export async function handleResolved(
   for (const run of cancelled) {
     deps.metrics.runs.labels(run.runbook, 'skipped').inc();
     deps.metrics.runFailures.labels(run.runbook, 'resolved').inc();
-    // The job may be waiting or delayed; if a worker holds it, the worker sees the run is no longer queued.
-    await deps.queue.remove(run.id).catch(() => 0);
   }
+  // The job may be waiting or delayed; if a worker holds it, the worker sees the run is no longer
+  // queued. Removing is only tidying (a worker drops a job whose run is not queued at claim, one
+  // cheap script): BullMQ's remove scans the whole wait list, so 100,000 removals took hours.
+  if (cancelled.length <= REMOVE_MAX)
+    await Promise.all(cancelled.map((run) => deps.queue.remove(run.id).catch(() => 0)));
   // Runs waiting for approval: woken now, so the worker cancels the request (and undoes any steps run).
   for (const id of awaiting) await wakeRun(deps.queue, id);
   return cancelled.length;

@@ -53,11 +53,20 @@ export function renderGroup(run: RunRecord, runbook: Runbook): string {
   }
 }
 
-/** Takes every place, or waits (up to the runbook's maxWait since the alert arrived), or gives up. */
+/**
+ * Takes every place, or waits (up to the runbook's maxWait since the alert arrived), or gives up. A
+ * waiting run is parked on the place that refused it and woken when that place is freed (or by the
+ * sweep that wakes each place's first waiter every REMEDIATOR_WAIT_POLL); on its own it asks again
+ * only at its deadline, to be refused `wait_timeout` if still blocked.
+ */
 export async function admissionStage(
   ctx: StageContext,
 ): Promise<{ outcome: StageOutcome; request: AdmissionRequest; fence?: number }> {
-  const request = admissionRequest(ctx.run, ctx.runbook, ctx.settings, ctx.now, ctx.owner);
+  const request = {
+    ...admissionRequest(ctx.run, ctx.runbook, ctx.settings, ctx.now, ctx.owner),
+    // First come, first woken: the alert's arrival orders the waiters of a place.
+    waiter: { id: ctx.run.id, score: Date.parse(ctx.run.receivedAt) },
+  };
   const result = await ctx.stores.admission.acquire(request);
   if (result.ok)
     return { outcome: pass('admission', ctx.now, `fence ${result.fence}`), request, fence: result.fence };
@@ -74,7 +83,8 @@ export async function admissionStage(
       request,
     };
   }
-  const retryAt = nextPoll(ctx.now);
+  // Parked until its deadline: a freed place, or the sweep (REMEDIATOR_WAIT_POLL), wakes it before.
+  const retryAt = waitingSince(ctx.run) + ctx.runbook.policy.maxWaitMs;
   return { outcome: wait('admission', reason, ctx.now, retryAt, `waiting: ${describe(reason)}`), request };
 }
 

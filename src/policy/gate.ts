@@ -8,6 +8,7 @@ import { pass, type StageOutcome } from './outcome.ts';
 import { pauseStage } from './pause-stage.ts';
 import { rateLimitStage } from './rate-limit-stage.ts';
 import { resolvedStage } from './resolved-stage.ts';
+import { stormStage } from './storm-stage.ts';
 import { ESCALATING, type Decision, type StageContext } from './types.ts';
 
 export type GateResult =
@@ -25,7 +26,7 @@ export type GateResult =
  */
 export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResult> {
   const decisions: Decision[] = [];
-  const stopped = (o: StageOutcome): GateResult => ({
+  const stopped = (o: StageOutcome): Extract<GateResult, { kind: 'stop' }> => ({
     kind: 'stop',
     decisions,
     decision: o.decision,
@@ -35,7 +36,16 @@ export async function gate(ctx: StageContext, dryRun: boolean): Promise<GateResu
       ESCALATING.has(o.decision.reason) &&
       !(o.decision.reason === 'cooldown' && ctx.run.rerunOf),
   });
-  for (const stage of [resolvedStage, pauseStage, breakerStage, cooldownStage]) {
+  for (const stage of [resolvedStage, pauseStage]) {
+    const outcome = await stage(ctx);
+    decisions.push(outcome.decision);
+    if (outcome.kind === 'stop') return stopped(outcome);
+  }
+  // Before anything that waits: a storm's excess is refused at once, and pages once per storm.
+  const storm = await stormStage(ctx);
+  decisions.push(storm.outcome.decision);
+  if (storm.outcome.kind === 'stop') return { ...stopped(storm.outcome), escalate: storm.page };
+  for (const stage of [breakerStage, cooldownStage]) {
     const outcome = await stage(ctx);
     decisions.push(outcome.decision);
     if (outcome.kind === 'stop') return stopped(outcome);

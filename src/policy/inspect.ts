@@ -34,6 +34,7 @@ export async function inspectGate(ctx: Omit<StageContext, 'owner'>): Promise<Ins
       ? { stage: 'pause', decision: 'skip', detail: `pause ${pause.id}: ${pause.comment}` }
       : { stage: 'pause', decision: 'allow', detail: 'no pause matches' },
   );
+  out.push(await inspectStorm(ctx));
   const breaker = await stores.breakers.state(policyKeys.breaker(runbook.name), runbook.policy.breaker, now);
   out.push({
     stage: 'breaker',
@@ -84,4 +85,23 @@ export async function inspectGate(ctx: Omit<StageContext, 'owner'>): Promise<Ins
   if (settings.dryRun || runbook.dryRun)
     out.push({ stage: 'dry_run', decision: 'skip', detail: 'dry run: nothing would execute' });
   return out;
+}
+
+/** The storm guard, read only: this run would be one more arrival in its runbook's window. */
+async function inspectStorm(ctx: Omit<StageContext, 'owner'>): Promise<Inspection> {
+  const rate = ctx.runbook.policy.storm === undefined ? ctx.settings.stormLimit : ctx.runbook.policy.storm;
+  if (rate === 'off') return { stage: 'storm', decision: 'allow', detail: 'off' };
+  const seen = await ctx.stores.storms.peek({
+    runbook: ctx.runbook.name,
+    receivedAt: Date.parse(ctx.run.receivedAt),
+    windowMs: rate.windowMs,
+  });
+  const within = `${seen.arrivals} of ${rate.limit} arrivals in ${formatDuration(rate.windowMs)}`;
+  return seen.arrivals >= rate.limit
+    ? { stage: 'storm', decision: 'refuse', detail: `storm: ${within}; this one would be refused` }
+    : {
+        stage: 'storm',
+        decision: 'allow',
+        detail: `${within}${seen.storm ? ' (a storm was refused lately)' : ''}`,
+      };
 }

@@ -4,6 +4,7 @@ import type {
   ApprovalStore,
   BreakerStore,
   CooldownStore,
+  StormStore,
   OccurrenceStore,
   PauseStore,
   StatsStore,
@@ -14,7 +15,15 @@ import type { Labels, Runbook, RunRecord } from '../types.ts';
 
 /** The stages between a match and an action, in the order they run. */
 export type StageName =
-  'resolved' | 'pause' | 'breaker' | 'cooldown' | 'approval' | 'admission' | 'rate_limit' | 'dry_run';
+  | 'resolved'
+  | 'pause'
+  | 'storm'
+  | 'breaker'
+  | 'cooldown'
+  | 'approval'
+  | 'admission'
+  | 'rate_limit'
+  | 'dry_run';
 
 /**
  * Why a run was refused, skipped or made to wait. Stable strings: they are metric label values and
@@ -23,6 +32,7 @@ export type StageName =
 export type PolicyReason =
   | 'resolved' // the alert resolved before the run could act
   | 'paused' // an operator pause (or an Alertmanager silence) matches
+  | 'storm' // more runs of this runbook arrived in a window than its storm limit
   | 'circuit_open' // the runbook failed too often recently
   | 'cooldown' // this runbook acted on this target too recently
   | 'rate_limited' // too many runs in the window (target, runbook or global)
@@ -45,6 +55,7 @@ export interface Decision {
 
 /** Refusals that page a human (the healer gave up on a firing alert); skips do not. */
 export const ESCALATING: ReadonlySet<PolicyReason> = new Set([
+  'storm',
   'circuit_open',
   'cooldown',
   'rate_limited',
@@ -62,11 +73,19 @@ export interface PolicyStores {
   readonly stats: StatsStore;
   readonly targets: TargetStore;
   readonly approvals: ApprovalStore;
+  readonly storms: StormStore;
 }
 
 export type PolicySettings = Pick<
   Settings,
-  'maxInFlight' | 'rateLimit' | 'dryRun' | 'lockTtlMs' | 'stabilizeMs' | 'honourSilences' | 'alertmanagerUrl'
+  | 'maxInFlight'
+  | 'rateLimit'
+  | 'stormLimit'
+  | 'dryRun'
+  | 'lockTtlMs'
+  | 'stabilizeMs'
+  | 'honourSilences'
+  | 'alertmanagerUrl'
 >;
 
 /** What every stage sees: the run, its runbook, the clock, the stores. */

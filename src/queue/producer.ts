@@ -5,6 +5,7 @@ import { runId } from '../ingest/run-id.ts';
 import type { Metrics } from '../record/metrics.ts';
 import type { CreateOutcome, RunStore } from '../record/runs-store.ts';
 import type { NotificationSource, RunRecord } from '../types.ts';
+import type { FairOrder } from './fair.ts';
 
 export interface RunJobData {
   readonly runId: string;
@@ -24,6 +25,9 @@ const JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/** Jobs per addBulk call. */
+const JOB_CHUNK = 1000;
+
 /** Adds the job of one existing run (its id is the run id, so adding twice is harmless). */
 export async function enqueueRun(queue: Queue, id: string, name = 'run'): Promise<void> {
   await queue.add(name, { runId: id }, { ...JOB_OPTIONS, jobId: id });
@@ -39,6 +43,8 @@ export interface ProducerDeps {
   queue: Queue<RunJobData>;
   store: RunStore;
   metrics: Metrics;
+  /** Fair turns between runbooks; absent: first come, first served. */
+  fair?: FairOrder;
 }
 
 /**
@@ -68,14 +74,16 @@ export async function enqueueRuns(
     const toQueue = records.filter(
       (r, i) => r.status === 'queued' && (outcomes[i] === 'new' || outcomes[i] === 'queued'),
     );
-    if (toQueue.length > 0) {
-      await deps.queue.addBulk(
-        toQueue.map((r) => ({
-          name: r.runbook,
-          data: { runId: r.id },
-          opts: { ...JOB_OPTIONS, jobId: r.id },
-        })),
-      );
+    // In chunks, one after another: one transaction of 100,000 jobs would hold Redis for seconds.
+    for (let start = 0; start < toQueue.length; start += JOB_CHUNK) {
+      const chunk = toQueue.slice(start, start + JOB_CHUNK);
+      const turns = deps.fair ? await deps.fair.turns(chunk.map((r) => r.runbook)) : [];
+      const jobs = chunk.map((r, i) => ({
+        name: r.runbook,
+        data: { runId: r.id },
+        opts: { ...JOB_OPTIONS, jobId: r.id, ...(turns[i] ? { priority: turns[i] } : {}) },
+      }));
+      await deps.queue.addBulk(jobs);
     }
   } catch (err) {
     throw new RedisUnavailableError(err);

@@ -17,6 +17,13 @@ export interface RunWorkerOptions {
    */
   lockMs?: number;
   process: (runId: string) => Promise<ProcessOutcome>;
+  /**
+   * Whether a run that just parked (moved its job to the delayed set) was woken meanwhile: its
+   * wake-up found the job still active and could not make it due. Such a job is made due at once.
+   */
+  wokenWhileParking?: (runId: string) => Promise<boolean>;
+  /** A job with this priority (its fair turn, 0 = none) starts. */
+  started?: (priority: number) => Promise<void>;
   log: Logger;
 }
 
@@ -30,10 +37,12 @@ export function startRunWorker(options: RunWorkerOptions): RunWorker {
   const worker = new Worker<RunJobData>(
     RUN_QUEUE,
     async (job, token) => {
+      await options.started?.(job.priority).catch(() => undefined);
       const outcome = await options.process(job.data.runId);
       if (outcome.kind === 'wait') {
         // Waiting behind a lock or a busy group: back to the delayed set, not a failure.
         await job.moveToDelayed(outcome.retryAt, token);
+        if (await options.wokenWhileParking?.(job.data.runId)) await job.promote().catch(() => undefined);
         throw new DelayedError();
       }
     },

@@ -28,7 +28,7 @@ export function createMetrics(registry: Registry, runbooks: readonly Runbook[]) 
   });
   const notifications = new Counter({
     name: 'remediator_notifications_total',
-    help: 'Webhook notifications handled, by result (accepted, invalid, unauthorized, unavailable).',
+    help: 'Webhook notifications handled, by result (accepted, invalid, too_large, unauthorized, unavailable, error).',
     labelNames: ['result'] as const,
     registers,
   });

@@ -52,6 +52,12 @@ export function createMemoryAdmissionStore(): AdmissionStore {
       for (const slot of held) slots.get(slot.key)?.delete(runId);
       if (locks.get(lock.key)?.owner === runId) locks.delete(lock.key);
     },
+    // The backtest parks waiting runs itself (src/backtest/parking.ts) and wakes them on its events:
+    // nothing waits in this store, so there is nothing to sweep and no wake-up to remember.
+    async sweep() {},
+    async wokenWhileParking() {
+      return false;
+    },
     async peek({ runId, now, slots: wanted, lock }) {
       for (const slot of wanted)
         if (!holders(slot.key).has(runId) && live(slot.key, now) >= slot.limit)

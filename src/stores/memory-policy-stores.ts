@@ -9,6 +9,7 @@ import {
   createMemoryStatsStore,
   createMemoryTargetStore,
 } from './memory-record-stores.ts';
+import { createMemoryStormStore } from './memory-storm-store.ts';
 import { createMemoryWindowStore } from './memory-window-store.ts';
 
 /**
@@ -26,5 +27,6 @@ export function createMemoryPolicyStores(clock: () => number): PolicyStores {
     stats: createMemoryStatsStore(),
     targets: createMemoryTargetStore(),
     approvals: createMemoryApprovalStore(),
+    storms: createMemoryStormStore(),
   };
 }

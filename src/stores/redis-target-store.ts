@@ -10,6 +10,8 @@ redis.call('HSET', KEYS[1], 'record', ARGV[2], 'version', version + 1)
 redis.call('SADD', KEYS[2], ARGV[3])
 return 1`;
 
+const CHUNK = 2000;
+
 /**
  * Per target: the set `${prefix}target:${name}:firing` of firing occurrences, and the hash
  * `${prefix}target:${name}:state` with the record (JSON) and its version. The two suffixes differ, so
@@ -30,20 +32,28 @@ export function createRedisTargetStore(redis: Redis, prefix: string): TargetStor
       return Number(results?.[1]?.[1] ?? 0);
     },
     async alerts(events) {
-      if (events.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const e of events) {
-        if (e.firing) pipeline.sadd(firingKey(e.target), e.occurrence);
-        else pipeline.srem(firingKey(e.target), e.occurrence);
-        pipeline.scard(firingKey(e.target));
+      const out: Array<{ changed: boolean; firing: number }> = [];
+      // A pipeline per chunk (each command has the connection's timeout) and no spread of a list
+      // as long as the notification (100,000 targets would overflow the call stack).
+      for (let start = 0; start < events.length; start += CHUNK) {
+        const chunk = events.slice(start, start + CHUNK);
+        const pipeline = redis.pipeline();
+        for (const e of chunk) {
+          if (e.firing) pipeline.sadd(firingKey(e.target), e.occurrence);
+          else pipeline.srem(firingKey(e.target), e.occurrence);
+          pipeline.scard(firingKey(e.target));
+        }
+        pipeline.sadd(targetsKey, ...new Set(chunk.map((e) => e.target)));
+        const results = (await pipeline.exec()) ?? [];
+        for (const [err] of results) if (err) throw err;
+        chunk.forEach((_, i) =>
+          out.push({
+            changed: Number(results[2 * i]?.[1]) === 1,
+            firing: Number(results[2 * i + 1]?.[1] ?? 0),
+          }),
+        );
       }
-      pipeline.sadd(targetsKey, ...new Set(events.map((e) => e.target)));
-      const results = (await pipeline.exec()) ?? [];
-      for (const [err] of results) if (err) throw err;
-      return events.map((_, i) => ({
-        changed: Number(results[2 * i]?.[1]) === 1,
-        firing: Number(results[2 * i + 1]?.[1] ?? 0),
-      }));
+      return out;
     },
     async get(target) {
       const [doc, version] = await redis.hmget(stateKey(target), 'record', 'version');

@@ -30,6 +30,11 @@ export interface AdmissionRequest {
   readonly slots: readonly { readonly key: string; readonly limit: number }[];
   /** The per-target lock. */
   readonly lock: { readonly key: string };
+  /**
+   * Park this run (its id, first-come order by `score`) on the place that refuses it, to be woken
+   * when that place is freed; absent: refuse without parking.
+   */
+  readonly waiter?: { readonly id: string; readonly score: number };
 }
 
 export type AdmissionResult =
@@ -42,6 +47,10 @@ export interface AdmissionStore {
   /** Extends every place `runId` holds; false if any was lost (expired and taken by another). */
   renew(request: AdmissionRequest): Promise<boolean>;
   release(request: Pick<AdmissionRequest, 'runId' | 'slots' | 'lock'>): Promise<void>;
+  /** Wakes the first waiter of every place someone waits for (a safety net for lost wake-ups). */
+  sweep(): Promise<void>;
+  /** Whether the run was woken (and the mark is now used up): a wake-up that came while it parked. */
+  wokenWhileParking(runId: string): Promise<boolean>;
   /** Would acquire succeed now? Read only and not atomic: for `remediator test`, never for decisions. */
   peek(request: AdmissionRequest): Promise<{ ok: true } | { ok: false; blocked: string }>;
   /** How many hold each counting place now (read only: for approval conditions and views). */
@@ -49,6 +58,36 @@ export interface AdmissionStore {
     slots: AdmissionRequest['slots'],
     now: number,
   ): Promise<Array<{ key: string; used: number; limit: number }>>;
+}
+
+/** One run reaching the gate, for the storm guard. */
+export interface StormArrival {
+  readonly runbook: string;
+  readonly runId: string;
+  readonly target: string;
+  /** When the run's alert arrived (ms): the window it counts in. */
+  readonly receivedAt: number;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** The storm guard's counts: runs of one runbook arriving per window, beyond a limit. */
+export interface StormStore {
+  /**
+   * Counts the run in its window: within the limit (or admitted before) it is not excess; otherwise
+   * it is, with the window's arrivals so far, whether it is the storm's one run to page, and the
+   * targets seen (the first few, and how many distinct).
+   */
+  arrive(
+    a: StormArrival,
+  ): Promise<
+    | { excess: false }
+    | { excess: true; arrivals: number; pages: boolean; targets: string[]; distinctTargets: number }
+  >;
+  /** Arrivals so far in the window `a` falls in, and whether a storm is on: read only, for `remediator test`. */
+  peek(
+    a: Pick<StormArrival, 'runbook' | 'receivedAt' | 'windowMs'>,
+  ): Promise<{ arrivals: number; storm: boolean }>;
 }
 
 /** Sliding-window counters: N events per window. */

@@ -141,17 +141,19 @@ describe('remediator backtest', () => {
         pages: 3,
         targets: 3,
       },
-      // One web instance at a time (group by service); the third failure opens the circuit for the rest.
+      // 200 within a minute: the storm guard (default 100 per 1m) refuses the second hundred at once and
+      // pages once for them. Of the first hundred, one web instance at a time (group by service); the
+      // third failure opens the circuit for the rest.
       'storm-restart': {
         ...none,
         matched: 200,
         started: 3,
         succeeded: 0,
         failed: 3,
-        stopped: { circuit_open: 197 },
-        waited: { group_busy: 199 },
+        stopped: { storm: 100, circuit_open: 97 },
+        waited: { group_busy: 99 },
         circuit: 1,
-        pages: 200,
+        pages: 101,
         targets: 3,
       },
       '(all)': {
@@ -159,12 +161,12 @@ describe('remediator backtest', () => {
         started: 16,
         succeeded: 4,
         failed: 12,
-        stopped: { cooldown: 3, circuit_open: 197, rate_limited: 12 },
-        waited: { blast_radius: 15, group_busy: 199 },
+        stopped: { cooldown: 3, storm: 100, circuit_open: 97, rate_limited: 12 },
+        waited: { blast_radius: 15, group_busy: 99 },
         peak: 5,
         circuit: 1,
         asks: 1,
-        pages: 224,
+        pages: 125,
         held: 0,
         avoided: 0,
         targets: 16,
@@ -183,8 +185,9 @@ describe('remediator backtest', () => {
       'cache-flush': [8, 8, { rate_limited: 12 }],
       'disk-cleanup': [1, 1, {}],
       'flap-restart': [3, 3, { cooldown: 3 }],
-      // Runs of 2 s one after another: the runbook's 10 per hour is what stops the storm.
-      'storm-restart': [10, 10, { rate_limited: 190 }],
+      // The storm guard refuses the second hundred; of the first, runs of 2 s one after another: the
+      // runbook's 10 per hour stops the rest.
+      'storm-restart': [10, 10, { storm: 100, rate_limited: 90 }],
     });
     expect(started(await report('--outcome', 'always-fail'))).toEqual({
       // Fails at the end of its 2 m verify window; the alert had resolved by then.
@@ -192,7 +195,7 @@ describe('remediator backtest', () => {
       'cache-flush': [8, 0, { rate_limited: 12 }],
       'disk-cleanup': [1, 0, {}],
       'flap-restart': [3, 0, { cooldown: 3 }],
-      'storm-restart': [3, 0, { circuit_open: 197 }],
+      'storm-restart': [3, 0, { storm: 100, circuit_open: 97 }],
     });
   }, 60_000);
 
@@ -234,8 +237,8 @@ describe('remediator backtest', () => {
         ),
       );
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-      expect(stdout).toMatch(/^storm-restart +200 +3 +0 +3 +197 +1 +1 +0 +200 +0 +0$/m);
-      expect(stdout).toContain('  stopped by reason: circuit_open 197');
+      expect(stdout).toMatch(/^storm-restart +200 +3 +0 +3 +197 +1 +1 +0 +101 +0 +0$/m);
+      expect(stdout).toContain('  stopped by reason: storm 100, circuit_open 97');
       expect(stdout).toContain('storm-restart: its circuit breaker opened 1 time(s)');
       expect(connections).toEqual([]);
     } finally {

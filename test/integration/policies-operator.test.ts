@@ -205,6 +205,7 @@ describe('dry run', () => {
       expect(run.decisions?.map((d) => [d.stage, d.decision])).toEqual([
         ['resolved', 'allow'],
         ['pause', 'allow'],
+        ['storm', 'allow'],
         ['breaker', 'allow'],
         ['cooldown', 'allow'],
         ['admission', 'allow'],

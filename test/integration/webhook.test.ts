@@ -107,6 +107,10 @@ describe('webhook payload validation', () => {
   it('answers 413 over the body limit', async () => {
     const big = payload([{ labels: { alertname: 'X', filler: 'x'.repeat(5000) } }]);
     expect((await svc.post('/hooks/alertmanager', big, bearer)).status).toBe(413);
+    // Alertmanager drops a 4xx for good: the refusal is counted and logged with what to do.
+    const metrics = await (await svc.get('/metrics')).text();
+    expect(metrics).toContain('remediator_notifications_total{result="too_large"} 1');
+    expect(svc.logs()).toContain('its body is over REMEDIATOR_BODY_LIMIT');
   });
 });
 

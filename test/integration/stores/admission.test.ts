@@ -183,3 +183,55 @@ describe('redis admission store', () => {
     expect(fences).toEqual(fences.map((_, i) => i + 1));
   });
 });
+
+describe('waiting without polling', () => {
+  const wokenIds: string[] = [];
+  const parking = () => createRedisAdmissionStore(redis, P, { wake: (ids) => wokenIds.push(...ids) });
+  const waiting = (runId: string, target: string, score: number): AdmissionRequest => ({
+    ...request(`${runId}/attempt`, target),
+    waiter: { id: runId, score },
+  });
+
+  beforeEach(() => {
+    wokenIds.length = 0;
+  });
+
+  it('parks refused runs on the blocked place and wakes them one per release, first come first', async () => {
+    const store = parking();
+    expect(await store.acquire(waiting('a', 'web-1', 1))).toMatchObject({ ok: true });
+    // Blocked by the group's only place: parked there, in arrival order whatever the call order.
+    expect(await store.acquire(waiting('c', 'web-2', 3))).toEqual({ ok: false, blocked: 'group:web' });
+    expect(await store.acquire(waiting('b', 'web-3', 2))).toEqual({ ok: false, blocked: 'group:web' });
+    expect(wokenIds).toEqual([]);
+    await store.release(waiting('a', 'web-1', 1));
+    expect(wokenIds).toEqual(['b']);
+    expect(await store.wokenWhileParking('b')).toBe(true);
+    expect(await store.wokenWhileParking('b')).toBe(false);
+    // Admitted: unparked everywhere, so a later release wakes the next one, not b again.
+    expect(await store.acquire(waiting('b', 'web-3', 2))).toMatchObject({ ok: true });
+    await store.release(waiting('b', 'web-3', 2));
+    expect(wokenIds).toEqual(['b', 'c']);
+  });
+
+  it('sweeps: wakes the first waiter of every waited-on place, and forgets empty places', async () => {
+    const store = parking();
+    await store.acquire(waiting('a', 'web-1', 1));
+    await store.acquire(waiting('b', 'web-2', 2));
+    await store.acquire(waiting('c', 'web-3', 3));
+    await store.sweep();
+    expect(wokenIds).toEqual(['b']);
+    await store.sweep();
+    expect(wokenIds).toEqual(['b', 'c']);
+    await store.sweep();
+    expect(wokenIds).toEqual(['b', 'c']);
+    expect(await redis.smembers(`${P}waiting-places`)).toEqual([]);
+  });
+
+  it('does not park a run asked without a waiter', async () => {
+    const store = parking();
+    await store.acquire(request('a', 'web-1'));
+    expect(await store.acquire(request('b', 'web-2'))).toEqual({ ok: false, blocked: 'group:web' });
+    await store.release(request('a', 'web-1'));
+    expect(wokenIds).toEqual([]);
+  });
+});

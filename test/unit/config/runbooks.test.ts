@@ -160,6 +160,19 @@ describe('parseRunbook: schema problems name file:line and the item', () => {
     ).toEqual(['rb.yaml:8: step "s": ssh: unknown key "frobnicate" (known keys: command, stdin, timeout)']);
   });
 
+  it('reads the storm guard (a rate or off; unset leaves it to the setting) and refuses anything else', () => {
+    const steps = `steps:\n  - name: s\n    ssh: { command: [x] }\n`;
+    expect(load(runbookWith(`policy: { storm: 50 per 30s }\n${steps}`)).policy.storm).toEqual({
+      limit: 50,
+      windowMs: 30_000,
+    });
+    expect(load(runbookWith(`policy: { storm: 'off' }\n${steps}`)).policy.storm).toBe('off');
+    expect(load(runbookWith(steps)).policy.storm).toBeUndefined();
+    expect(problemsOf(runbookWith(`policy:\n  storm: lots\n${steps}`))).toEqual([
+      'rb.yaml:5: runbook "rb": policy.storm: must be a rate like "100 per 1m", or off (got "lots")',
+    ]);
+  });
+
   it('reports a missing required key', () => {
     const text = `name: rb\nmatch: ['alertname = "A"']\nsteps:\n  - name: s\n    ssh: { command: [x] }\n`;
     expect(problemsOf(text)).toEqual(['rb.yaml:1: runbook "rb": missing required key "target"']);
