@@ -61,10 +61,10 @@ policy: { ${POLICY} }
 steps:
   - name: flush
     http: { path: /admin/flush }
-    verify: { promql: 'vector(1)', expect: empty, within: 1s }
+    verify: { promql: 'vector(1)', expect: empty, within: 2s }
   - name: rollback
     http: { path: /admin/rollback }
-    verify: { promql: 'vector(0) > 1', expect: empty, within: 1s }
+    verify: { promql: 'vector(0) > 1', expect: empty, within: 2s }
 `,
   'undo.yaml': `
 name: drain-then-fix
@@ -313,11 +313,10 @@ describe('ladder: verify promql against a real Prometheus', () => {
     const run = await svc.waitForRun(alert.id);
 
     expect(run).toMatchObject({ status: 'succeeded', reason: 'verified' });
-    expect(run.steps[0]!.verify).toMatchObject({
-      kind: 'promql',
-      ok: false,
-      detail: 'query returned 1 series, expected no series',
-    });
+    // Windows of 2 s and a prefix match: under load the last poll at the deadline may go unanswered,
+    // which the detail then adds after what the last answered poll said.
+    expect(run.steps[0]!.verify).toMatchObject({ kind: 'promql', ok: false });
+    expect(run.steps[0]!.verify!.detail).toMatch(/^query returned 1 series, expected no series/);
     expect(run.steps[1]!.verify).toMatchObject({
       kind: 'promql',
       ok: true,
