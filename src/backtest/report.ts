@@ -121,6 +121,18 @@ export function printable(text: string): string {
   );
 }
 
+/**
+ * `--json`, as safe for a terminal as the text: JSON.stringify escapes C0 controls but writes DEL and
+ * C1 (U+009B is CSI to a terminal reading 8-bit controls) as they are. They can only stand inside
+ * strings, so writing them as `\uXXXX` keeps the same JSON value.
+ */
+export function reportJson(report: BacktestReport): string {
+  return JSON.stringify(report, null, 2).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
