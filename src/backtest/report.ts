@@ -1,5 +1,6 @@
 import { describeOutcomeModel, type OutcomeModel } from './outcome-model.ts';
 import type { ReplayResult } from './replay.ts';
+import { visibleJson } from '../execute/visible-json.ts';
 import { top, type RunbookTally } from './tally.ts';
 
 /** Everything the backtest prints, as `--json` gives it. */
@@ -121,16 +122,9 @@ export function printable(text: string): string {
   );
 }
 
-/**
- * `--json`, as safe for a terminal as the text: JSON.stringify escapes C0 controls but writes DEL and
- * C1 (U+009B is CSI to a terminal reading 8-bit controls) as they are. They can only stand inside
- * strings, so writing them as `\uXXXX` keeps the same JSON value.
- */
+/** `--json`, as safe for a terminal as the text: see visibleJson. */
 export function reportJson(report: BacktestReport): string {
-  return JSON.stringify(report, null, 2).replace(
-    /[\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return visibleJson(report, 2);
 }
 
 function sum(counts: Record<string, number>): number {

@@ -1,5 +1,6 @@
 import { joinArgv } from '../execute/shell-quote.ts';
 import { describeLocal } from '../execute/describe-local.ts';
+import { visibleJson } from '../execute/visible-json.ts';
 import { signLink } from '../policy/approval-link.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { RenderedAction, RunRecord } from '../types.ts';
@@ -40,8 +41,8 @@ export function describeAction(action: RenderedAction | undefined): string {
   if (!action) return '(not rendered)';
   if (action.kind === 'exec' || action.kind === 'ansible') return describeLocal(action);
   if (action.kind === 'ssh')
-    return `ssh: ${joinArgv(action.argv)}${action.stdin !== undefined ? ` <<< ${JSON.stringify(action.stdin)}` : ''}`;
-  const body = action.body === undefined ? '' : ` ${JSON.stringify(action.body)}`;
+    return `ssh: ${joinArgv(action.argv)}${action.stdin !== undefined ? ` <<< ${visibleJson(action.stdin)}` : ''}`;
+  const body = action.body === undefined ? '' : ` ${visibleJson(action.body)}`;
   return `http: ${action.method} ${action.path}${body}`;
 }
 

@@ -122,14 +122,15 @@ describe('backtest of hostile label values', () => {
     page.on('dialog', (d) => void d.dismiss().then(() => dialogs.push(d.message())));
     await page.goto(`file://${file}`);
     await page.mouse.move(500, 300);
-    const seen = await page.evaluate(() => ({
-      pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+    // A string, as in the console's browser tests: the test code is compiled without the DOM types.
+    const seen = await page.evaluate<{ pwned?: unknown; active: number; pre: string; visible: string }>(`({
+      pwned: window.__pwned,
       active: document.querySelectorAll(
         'script, img, iframe, style, foreignObject, [onload], [onerror], [onmouseover]',
       ).length,
       pre: document.querySelector('pre')?.textContent ?? '',
       visible: getComputedStyle(document.body).display,
-    }));
+    })`);
     // The page's own <style> is the only style element, and nothing else active exists.
     expect({ pwned: seen.pwned, dialogs, active: seen.active, visible: seen.visible }).toEqual({
       pwned: undefined,
