@@ -1,6 +1,6 @@
 import { describeOutcomeModel, type OutcomeModel } from './outcome-model.ts';
 import type { ReplayResult } from './replay.ts';
-import { showInvisible, visibleJson } from '../execute/visible-json.ts';
+import { terminalText, visibleJson } from '../execute/visible-json.ts';
 import { top, type RunbookTally } from './tally.ts';
 
 /** Everything the backtest prints, as `--json` gives it. */
@@ -116,10 +116,7 @@ function attention(tallies: readonly RunbookTally[]): string[] {
  * override that reorders the line) are shown escaped, never sent to the reader's terminal.
  */
 export function printable(text: string): string {
-  return showInvisible(
-    // eslint-disable-next-line no-control-regex
-    text.replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
-  );
+  return terminalText(text);
 }
 
 /** `--json`, as safe for a terminal as the text: see visibleJson. */

@@ -19,3 +19,15 @@ export function showInvisible(text: string): string {
 export function visibleJson(value: unknown, indent?: number): string {
   return showInvisible(JSON.stringify(value, null, indent));
 }
+
+/**
+ * Text for a terminal: C0 controls (an escape sequence, a newline that would forge a line) and every
+ * INVISIBLE character written as `\uXXXX`, so alert data can neither drive the terminal nor disguise
+ * itself.
+ */
+export function terminalText(text: string): string {
+  return showInvisible(
+    // eslint-disable-next-line no-control-regex
+    text.replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  );
+}
