@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelsFingerprint } from '../../../src/backtest/fingerprint.ts';
-import type { Occurrence } from '../../../src/backtest/history.ts';
+import { alertLabels, type Occurrence } from '../../../src/backtest/history.ts';
 import { replay } from '../../../src/backtest/replay.ts';
 import { buildReport, formatReport } from '../../../src/backtest/report.ts';
 import { loadRunbooks } from '../../../src/config/runbooks.ts';
@@ -63,5 +63,17 @@ describe('backtest with label values that are names of Object.prototype', () => 
     expect(JSON.parse(JSON.stringify(report)).runbooks[0].targets).toEqual(
       Object.fromEntries(NAMES.map((n) => [n, 1])),
     );
+  });
+
+  it('keeps a label named __proto__ as a label, as Prometheus stores it and Alertmanager fingerprints it', () => {
+    const metric = JSON.parse(
+      '{"__name__":"ALERTS","alertstate":"firing","alertname":"A","__proto__":"x"}',
+    ) as Record<string, string>;
+    const labels = alertLabels(metric);
+    expect(Object.keys(labels).sort()).toEqual(['__proto__', 'alertname']);
+    expect(labelsFingerprint(labels)).toBe(
+      labelsFingerprint(JSON.parse('{"alertname":"A","__proto__":"x"}') as Record<string, string>),
+    );
+    expect(Object.getPrototypeOf(labels)).toBe(Object.prototype);
   });
 });
