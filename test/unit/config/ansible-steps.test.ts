@@ -74,7 +74,7 @@ describe('ansible steps at load', () => {
         `  - name: play\n    ansible: { playbook: p.yml, extraVars: { 'x: "", ansible_host': '{{params.svc}}' } }\n`,
       ),
     ).toEqual([
-      'runbooks/rb.yaml:8: step "play": ansible.extraVars: invalid name "x: \\"\\", ansible_host": use letters, digits and _',
+      'runbooks/rb.yaml:8: step "play": ansible.extraVars: invalid name "x: "", ansible_host": use letters, digits and _',
     ]);
   });
 
