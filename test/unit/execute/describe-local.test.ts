@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LocalStepSettings } from '../../../src/config/local-settings.ts';
 import { parseRunbook } from '../../../src/config/runbooks.ts';
 import { describeLocal, localCommandText } from '../../../src/execute/describe-local.ts';
+import { commandText } from '../../../src/http/ui/views.ts';
 import { describeAction } from '../../../src/record/approval-notify.ts';
 import { renderSteps } from '../../../src/execute/render-run.ts';
 import type { Alert, RenderedAction } from '../../../src/types.ts';
@@ -58,7 +59,7 @@ describe('how exec and ansible actions are shown to an approver', () => {
     }
   });
 
-  it('does the same for an http body and ssh stdin in approval messages', () => {
+  it('does the same for an http body and ssh stdin, in approval messages and the console', () => {
     const http: RenderedAction = {
       kind: 'http',
       method: 'POST',
@@ -71,6 +72,9 @@ describe('how exec and ansible actions are shown to an approver', () => {
     const ssh = { kind: 'ssh', argv: ['x'], stdin: 'a\u202eb', timeoutMs: 1000 } as RenderedAction;
     expect(describeAction(http)).toContain('"web-1\\u202egnp.exe');
     expect(describeAction(ssh)).toBe('ssh: x <<< "a\\u202eb"');
+    // The console's run and approval pages.
+    expect(commandText(http)).toContain('"v": "web-1\\u202egnp.exe');
+    expect(commandText(ssh)).toBe('$ x\n<<stdin\na\\u202eb\nstdin');
   });
 
   it('still shows ordinary text, non-ASCII letters included, as it is', () => {
