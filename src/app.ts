@@ -97,10 +97,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // An unknown query parameter is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
-  // The default parser rejects __proto__/constructor keys too, but calls them "not valid JSON".
+  // A `__proto__` key is removed before any code sees it, not refused: a scraped app can name a label
+  // so, and a 400 would make Alertmanager drop the whole group. `constructor.prototype` (an object, which
+  // no label value is) is refused; the default parser would call that "not valid JSON".
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
-      done(null, sjson.parse(body as string, { protoAction: 'error', constructorAction: 'error' }));
+      done(null, sjson.parse(body as string, { protoAction: 'remove', constructorAction: 'error' }));
     } catch (err) {
       const e = Object.assign(new Error(`body rejected: ${(err as Error).message}`), {
         statusCode: 400,

@@ -90,11 +90,11 @@ function add(
   open.set(fp, { labels, fingerprint: fp, start: at, last: at });
 }
 
+/** fromEntries defines each label: an assignment would drop one named `__proto__` (Prometheus stores it). */
 export function alertLabels(metric: Readonly<Record<string, string>>): Labels {
-  const labels: Record<string, string> = {};
-  for (const [name, value] of Object.entries(metric))
-    if (name !== '__name__' && name !== 'alertstate') labels[name] = value;
-  return labels;
+  return Object.fromEntries(
+    Object.entries(metric).filter(([name]) => name !== '__name__' && name !== 'alertstate'),
+  );
 }
 
 interface Series {

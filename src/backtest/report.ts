@@ -1,5 +1,6 @@
 import { describeOutcomeModel, type OutcomeModel } from './outcome-model.ts';
 import type { ReplayResult } from './replay.ts';
+import { terminalText, visibleJson } from '../execute/visible-json.ts';
 import { top, type RunbookTally } from './tally.ts';
 
 /** Everything the backtest prints, as `--json` gives it. */
@@ -111,14 +112,16 @@ function attention(tallies: readonly RunbookTally[]): string[] {
 
 /**
  * Target names come from alert labels: control characters (a terminal escape sequence, a newline that
- * would forge a report line) are shown escaped, never sent to the reader's terminal.
+ * would forge a report line) and characters a reader does not see as they are (a right-to-left
+ * override that reorders the line) are shown escaped, never sent to the reader's terminal.
  */
 export function printable(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return terminalText(text);
+}
+
+/** `--json`, as safe for a terminal as the text: see visibleJson. */
+export function reportJson(report: BacktestReport): string {
+  return visibleJson(report, 2);
 }
 
 function sum(counts: Record<string, number>): number {

@@ -27,6 +27,14 @@ export interface RunbookTally {
   pagesAvoided: number;
 }
 
+/**
+ * A count per name, without a prototype: target names come from alert labels, and on a plain `{}` a
+ * target called `__proto__` would vanish and one called `toString` count from a function.
+ */
+export function counts(): Record<string, number> {
+  return Object.create(null) as Record<string, number>;
+}
+
 export function emptyTally(runbook: string): RunbookTally {
   return {
     runbook,
@@ -34,11 +42,11 @@ export function emptyTally(runbook: string): RunbookTally {
     started: 0,
     succeeded: 0,
     failed: 0,
-    stopped: {},
-    waited: {},
-    errors: {},
+    stopped: counts(),
+    waited: counts(),
+    errors: counts(),
     peakActing: 0,
-    targets: {},
+    targets: counts(),
     circuitOpenings: 0,
     wouldAsk: 0,
     pagesSent: 0,

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { readHistory } from '../backtest/history.ts';
 import { OUTCOME_MODELS, type OutcomeModel } from '../backtest/outcome-model.ts';
 import { renderHtml } from '../backtest/report-html.ts';
-import { buildReport, formatReport } from '../backtest/report.ts';
+import { buildReport, formatReport, reportJson } from '../backtest/report.ts';
 import { replay } from '../backtest/replay.ts';
 import { parseTimeArg } from '../backtest/time-arg.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -88,7 +88,7 @@ export async function backtestCommand(args: readonly string[], deps: BacktestDep
     pauses: pausesOf(values.pause, from, to),
   });
   const report = buildReport(result, { prometheus, from, to, outcome });
-  deps.out(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  deps.out(values.json ? reportJson(report) : formatReport(report));
   if (values.html) await writeFile(values.html, renderHtml(report));
   return 0;
 }

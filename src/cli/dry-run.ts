@@ -8,6 +8,7 @@ import { joinArgv } from '../execute/shell-quote.ts';
 import { renderSteps } from '../execute/render-run.ts';
 import { describeLocal } from '../execute/describe-local.ts';
 import { pageHoldPlan } from '../execute/page-hold-silence.ts';
+import { terminalText } from '../execute/visible-json.ts';
 import { toNotification } from '../ingest/alerts.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../ingest/payload-schema.ts';
 import { planRuns } from '../ingest/plan.ts';
@@ -161,7 +162,9 @@ export function formatDryRun(report: DryRunReport): string {
   }
   if (!report.policyState)
     lines.push('(policy decisions not shown: set REDIS_URL to see them against live state, or pass --fresh)');
-  return lines.join('\n');
+  // Label names and values, a target that is no inventory name, error messages quoting a value: alert
+  // data, printed to a terminal.
+  return lines.map(terminalText).join('\n');
 }
 
 function describeAction(action: RenderedAction): string {

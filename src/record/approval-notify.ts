@@ -1,5 +1,6 @@
 import { joinArgv } from '../execute/shell-quote.ts';
 import { describeLocal } from '../execute/describe-local.ts';
+import { visibleJson } from '../execute/visible-json.ts';
 import { signLink } from '../policy/approval-link.ts';
 import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { RenderedAction, RunRecord } from '../types.ts';
@@ -40,8 +41,8 @@ export function describeAction(action: RenderedAction | undefined): string {
   if (!action) return '(not rendered)';
   if (action.kind === 'exec' || action.kind === 'ansible') return describeLocal(action);
   if (action.kind === 'ssh')
-    return `ssh: ${joinArgv(action.argv)}${action.stdin !== undefined ? ` <<< ${JSON.stringify(action.stdin)}` : ''}`;
-  const body = action.body === undefined ? '' : ` ${JSON.stringify(action.body)}`;
+    return `ssh: ${joinArgv(action.argv)}${action.stdin !== undefined ? ` <<< ${visibleJson(action.stdin)}` : ''}`;
+  const body = action.body === undefined ? '' : ` ${visibleJson(action.body)}`;
   return `http: ${action.method} ${action.path}${body}`;
 }
 
@@ -94,10 +95,7 @@ export function approvalMessage(
 export function approvalSlackBody(m: ApprovalMessage): { text: string; blocks: unknown[] } {
   const alertname = m.alert.labels['alertname'] ?? '(no alertname)';
   const title = `Approval needed: ${alertname} on ${m.target}`;
-  const steps = m.steps
-    .filter((s) => s.awaiting)
-    .map((s) => `• *${slackEscape(s.name)}*: \`${slackEscape(s.action.slice(0, 300))}\``)
-    .join('\n');
+  const steps = awaitingLines(m.steps.filter((s) => s.awaiting));
   return {
     text: slackEscape(title),
     blocks: [
@@ -113,7 +111,7 @@ export function approvalSlackBody(m: ApprovalMessage): { text: string; blocks: u
           ].join('\n'),
         },
       },
-      { type: 'section', text: { type: 'mrkdwn', text: steps.slice(0, 2900) || '_no step_' } },
+      { type: 'section', text: { type: 'mrkdwn', text: steps || '_no step_' } },
       {
         type: 'actions',
         block_id: 'remediator_approval',
@@ -130,6 +128,33 @@ export function approvalSlackBody(m: ApprovalMessage): { text: string; blocks: u
       },
     ],
   };
+}
+
+const ACTION_MAX = 300;
+const SECTION_MAX = 2900;
+
+/**
+ * One line per awaiting step. What is cut says so: a param admitting a long value could otherwise
+ * push what the runbook writes after it (`--replicas=0`) out of the approver's sight, and steps past
+ * Slack's section limit would vanish without a word.
+ */
+function awaitingLines(steps: ApprovalMessage['steps']): string {
+  const lines: string[] = [];
+  let length = 0;
+  for (const [i, s] of steps.entries()) {
+    const action =
+      s.action.length > ACTION_MAX
+        ? `\`${slackEscape(s.action.slice(0, ACTION_MAX - 1))}…\` (cut: ${ACTION_MAX - 1} of ${s.action.length} characters shown; open the run for the whole command)`
+        : `\`${slackEscape(s.action)}\``;
+    const line = `• *${slackEscape(s.name)}*: ${action}`;
+    if (length + line.length + 60 > SECTION_MAX) {
+      lines.push(`_…and ${steps.length - i} more step(s): open the run to see them_`);
+      break;
+    }
+    lines.push(line);
+    length += line.length + 1;
+  }
+  return lines.join('\n');
 }
 
 export function slackValue(m: Pick<ApprovalMessage, 'runId' | 'requestId'>): string {

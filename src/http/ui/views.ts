@@ -1,5 +1,6 @@
 import { shellQuote } from '../../execute/shell-quote.ts';
 import { localCommandText } from '../../execute/describe-local.ts';
+import { showInvisible, visibleJson } from '../../execute/visible-json.ts';
 import type { Labels, RenderedAction, RunRecord, RunStatus } from '../../types.ts';
 
 /** How a status looks: a colour class and always a text label, so colour is never the only signal. */
@@ -84,11 +85,11 @@ export function commandText(action: RenderedAction | undefined): string | undefi
   if (action.kind === 'exec' || action.kind === 'ansible') return localCommandText(action);
   if (action.kind === 'ssh') {
     const line = `$ ${action.argv.map(shellQuote).join(' ')}`;
-    return action.stdin === undefined ? line : `${line}\n<<stdin\n${action.stdin}\nstdin`;
+    return action.stdin === undefined ? line : `${line}\n<<stdin\n${showInvisible(action.stdin)}\nstdin`;
   }
   const lines = [`${action.method} ${action.path}`];
   for (const [name, value] of Object.entries(action.headers)) lines.push(`${name}: ${value}`);
-  if (action.body !== undefined) lines.push('', JSON.stringify(action.body, null, 2));
+  if (action.body !== undefined) lines.push('', visibleJson(action.body, 2));
   // The default (any 2xx) goes without saying.
   if (action.expect.length > 0) lines.push('', `expect ${action.expect.join(' or ')}`);
   return lines.join('\n');

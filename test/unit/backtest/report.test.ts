@@ -44,6 +44,12 @@ describe('backtest report', () => {
     expect(text).not.toContain('\u001b');
   });
 
+  it('shows a right-to-left override or a zero-width space in a target name escaped', () => {
+    const report = sample();
+    report.runbooks[0]!.targets = { 'web-1\u202e\u200bgnp.exe': 1 };
+    expect(formatReport(report)).toContain('targets touched most: web-1\\u202e\\u200bgnp.exe 1');
+  });
+
   it('says when no run started', () => {
     const report = { ...sample(), busiestHour: undefined };
     expect(formatReport(report)).toContain('busiest hour: no run started');

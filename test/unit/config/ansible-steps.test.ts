@@ -66,6 +66,18 @@ describe('ansible steps at load', () => {
     ]);
   });
 
+  // The name is written into the vars file as a YAML key: `x: "", ansible_host` would set ansible_host
+  // from the param, past the check above (the schema's name rule holds).
+  it('refuses an extra var name that is not an identifier', () => {
+    expect(
+      problemsOf(
+        `  - name: play\n    ansible: { playbook: p.yml, extraVars: { 'x: "", ansible_host': '{{params.svc}}' } }\n`,
+      ),
+    ).toEqual([
+      'runbooks/rb.yaml:8: step "play": ansible.extraVars: invalid name "x: "", ansible_host": use letters, digits and _',
+    ]);
+  });
+
   it('refuses a tag that is not a plain word and an unknown key', () => {
     expect(
       problemsOf(
