@@ -339,10 +339,11 @@ describe('remediator test --fresh', () => {
   it('shows every gate decision against a clean state', async () => {
     const { code, stdout } = await cli(['test', FIXTURE_01, '--fresh']);
     expect(code).toBe(0);
-    expect(lines(stdout).slice(5, 12)).toEqual([
+    expect(lines(stdout).slice(5, 13)).toEqual([
       '    policy (fresh state):',
       '      resolved: allow (firing)',
       '      pause: allow (no pause matches)',
+      '      storm: allow (0 of 100 arrivals in 1m)',
       '      breaker: allow (circuit closed)',
       '      cooldown: allow (no cooldown)',
       '      admission: allow (places free (inflight:global, inflight:runbook:restart-leaking-service, group:user-service, target:app-1:8081))',
