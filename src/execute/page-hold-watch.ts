@@ -13,7 +13,8 @@ export type AlertSeen = 'gone' | 'active' | 'unknown';
 /**
  * A healed run's hold: removed once Alertmanager no longer has the alert (a page avoided), given up
  * when it still fires after the resolve wait (people are paged: healed is not what Alertmanager sees),
- * renewed otherwise. Alertmanager unreachable: renewed (which fails too, so the hold lapses: fail-open).
+ * renewed otherwise. Alertmanager unreachable: renewed (which fails too, so the hold lapses: fail-open),
+ * and given up after the resolve wait all the same.
  */
 export function watchDecision(
   seen: AlertSeen,
@@ -22,7 +23,8 @@ export function watchDecision(
   resolveWaitMs: number,
 ): 'remove' | 'give_up' | 'renew' {
   if (seen === 'gone') return 'remove';
-  if (seen === 'active' && now - healedAt >= resolveWaitMs) return 'give_up';
+  // Unknown too: were only the check failing (not the renewal), the hold would otherwise never end.
+  if (now - healedAt >= resolveWaitMs) return 'give_up';
   return 'renew';
 }
 
