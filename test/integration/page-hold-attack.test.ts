@@ -1,3 +1,4 @@
+import type { RunRecord } from '../../src/types.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   activeSilences,
@@ -30,6 +31,10 @@ import { runId } from '../../src/ingest/run-id.ts';
 const POLICY = "policy: { cooldown: 0s, maxRuns: 1000 per 1h, maxRunsPerTarget: 1000 per 1h, group: '' }";
 // Heals HoldSubset alerts that are not pages: the victim (severity=page) gets no run and no hold.
 const SUBSET = `name: subset\nmatch: ['alertname = "HoldSubset"', 'severity != "page"']\ntarget: api\n${POLICY}\nsteps:\n  - name: fix\n    http: { path: /fix }\n`;
+// The same, with a 6 s step: the hold is renewed while it runs.
+const SUBSET_SLOW = SUBSET.replace('name: subset', 'name: subset-slow')
+  .replace('HoldSubset', 'HoldSubsetSlow')
+  .replace('/fix', '/queue');
 let humans: Humans;
 let fleet: RoutedHttp;
 let cluster: Awaited<ReturnType<typeof startAlertmanagerCluster>>;
@@ -40,7 +45,7 @@ beforeAll(async () => {
   const port = await freePort();
   cluster = await startAlertmanagerCluster(`http://127.0.0.1:${port}/hooks/alertmanager`, humans.url);
   svc = await startTestService({
-    runbooks: { ...RUNBOOKS, 'subset.yaml': SUBSET },
+    runbooks: { ...RUNBOOKS, 'subset.yaml': SUBSET, 'subset-slow.yaml': SUBSET_SLOW },
     inventory: `targets:\n  api: { http: { baseUrl: "${fleet.baseUrl}" } }\n`,
     env: {
       ...HOLD_ENV,
@@ -56,6 +61,7 @@ afterAll(async () => {
   await Promise.all([humans?.stop(), fleet?.stop()]);
 });
 
+const record = async (id: string) => (await (await svc.get(`/api/v1/runs/${id}`)).json()) as RunRecord;
 const resolve = (labels: Record<string, string>, startsAt: string) =>
   sendAlerts(cluster.peers, [{ labels, startsAt, endsAt: new Date().toISOString() }]);
 
@@ -81,6 +87,32 @@ describe('page hold attack: a label set that is a subset of a real alert’s', (
       (GROUP_WAIT_S + GROUP_INTERVAL_S + 5) * 1000,
     );
     expect(paged.status).toBe('firing');
+    await Promise.all([resolve(victim, victimStartsAt), resolve(alert.labels, alert.startsAt)]);
+  }, 40_000);
+});
+
+describe('page hold attack: a richer alert that begins firing while the hold stands', () => {
+  it('releases the hold at its next renewal, and the richer alert pages people', async () => {
+    const instance = `r-${Date.now()}`;
+    const alert = await fire(cluster.peers, 'subset-slow', { alertname: 'HoldSubsetSlow', instance });
+    const held = await until('the hold made', async () => {
+      const r = await record(alert.id);
+      return r.pageHold?.state === 'held' ? r : undefined;
+    });
+    const victim = { alertname: 'HoldSubsetSlow', instance, severity: 'page' };
+    const victimStartsAt = new Date().toISOString();
+    await sendAlerts(cluster.peers, [{ labels: victim, startsAt: victimStartsAt }]);
+    const run = await svc.waitForRun(alert.id);
+    expect(run.status).toBe('succeeded');
+    expect(run.pageHold).toMatchObject({ state: 'ended' });
+    expect(run.pageHold?.events.at(-1)).toMatchObject({ type: 'hold:released', why: 'shared' });
+    const silences = await activeSilences(cluster.peers[0]);
+    expect(silences.filter((s) => s.id === held.pageHold!.silenceId)).toEqual([]);
+    await until('the victim paged', async () =>
+      humans.pages.find((p) =>
+        p.alerts.some((a) => a.labels['severity'] === 'page' && a.labels['instance'] === instance),
+      ),
+    );
     await Promise.all([resolve(victim, victimStartsAt), resolve(alert.labels, alert.startsAt)]);
   }, 40_000);
 });
