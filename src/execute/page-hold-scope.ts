@@ -20,7 +20,8 @@ export function holdScope(alerts: readonly AmAlert[], labels: Labels, fingerprin
   const names = Object.keys(labels);
   const covered = alerts.filter((a) => {
     const theirs = labelsOf(a);
-    return theirs !== undefined && names.every((n) => theirs[n] === labels[n]);
+    // A matcher `name=""` selects alerts without that label, as Alertmanager reads it.
+    return theirs !== undefined && names.every((n) => (theirs[n] ?? '') === labels[n]);
   });
   const own = covered.some(
     (a) => a.fingerprint === fingerprint && Object.keys(labelsOf(a) ?? {}).length === names.length,

@@ -14,6 +14,12 @@ describe('holdScope', () => {
     expect(holdScope([mine, richer], mine.labels, 'aa')).toMatchObject({ ok: false, reason: 'shared' });
   });
 
+  it('counts an alert without a label as covered by an empty value for it (Alertmanager’s reading)', () => {
+    const sparse = { fingerprint: 'dd', labels: { alertname: 'X' } };
+    const own = { fingerprint: 'aa', labels: { alertname: 'X', zone: '' } };
+    expect(holdScope([own, sparse], own.labels, 'aa')).toMatchObject({ ok: false, reason: 'shared' });
+  });
+
   it('refuses an alert Alertmanager does not have, or has under this fingerprint with more labels', () => {
     expect(holdScope([], mine.labels, 'aa')).toMatchObject({ ok: false, reason: 'absent' });
     const richer = { fingerprint: 'aa', labels: { ...mine.labels, severity: 'page' } };
