@@ -69,7 +69,7 @@ export function createPageHoldApi(options: PageHoldApiOptions): PageHoldApi {
     let notFound = false;
     const text = await call('POST', '/silences', body, (status) => (notFound = accept?.(status) ?? false));
     if (notFound) return undefined;
-    const id = (JSON.parse(text) as { silenceID?: unknown }).silenceID;
+    const id = (json(text) as { silenceID?: unknown } | undefined)?.silenceID;
     if (typeof id !== 'string') throw unreachable(`no silenceID in ${text.slice(0, 200)}`);
     return id;
   };
@@ -105,14 +105,18 @@ export function createPageHoldApi(options: PageHoldApiOptions): PageHoldApi {
     release,
     async alerts(labels) {
       const text = await call('GET', `/alerts?${alertsQuery(labels)}`, undefined);
-      let list: unknown;
-      try {
-        list = JSON.parse(text);
-      } catch {
-        list = undefined;
-      }
+      const list = json(text);
       if (!Array.isArray(list)) throw unreachable(`no list of alerts in ${text.slice(0, 200)}`);
       return list as AmAlert[];
     },
   };
+}
+
+/** A 200 that is not JSON (a proxy's login page, say) is no answer. */
+function json(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
