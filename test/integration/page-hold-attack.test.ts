@@ -186,3 +186,27 @@ describe('page hold attack: a forged webhook call', () => {
     await resolve(victim, victimStartsAt);
   });
 });
+
+describe('page hold attack: a healed alert that fires again before the watch sees it resolved', () => {
+  it('ends the healed hold: the new occurrence is not silenced by the old one for the resolve wait', async () => {
+    const labels = { alertname: 'HoldHealed', instance: `refire-${Date.now()}` };
+    const first = await fireExact('heal', labels);
+    const run = await svc.waitForRun(first.id);
+    expect(run.pageHold?.state).toBe('healed');
+    // Resolved, then firing again at once: Alertmanager keeps the fingerprint, with a new startsAt.
+    await resolve(labels, first.startsAt);
+    await sendAlerts(cluster.peers, [{ labels, startsAt: new Date(Date.now() + 10).toISOString() }]);
+    // The watch looks every 3 s (a quarter of the 12 s lapse); the resolve wait is 10 minutes.
+    const ended = await until(
+      'the old occurrence’s hold ended',
+      async () => {
+        const r = await record(first.id);
+        return r.pageHold?.state === 'ended' ? r : undefined;
+      },
+      15_000,
+    );
+    expect(ended.pageHold?.events.at(-1)).toMatchObject({ type: 'hold:removed', why: 'resolved' });
+    expect((await activeSilences(cluster.peers[0])).filter((s) => s.comment.includes(first.id))).toEqual([]);
+    await resolve(labels, new Date(Date.now() - 1000).toISOString());
+  }, 40_000);
+});
