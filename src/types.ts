@@ -355,15 +355,16 @@ export interface RunRecord {
 
 /** Why a page hold ended: the run's end, an approval request, or (after healing) what Alertmanager said. */
 export type PageHoldEnd =
-  'failed' | 'unknown' | 'refused' | 'skipped' | 'approval' | 'resolved' | 'not_resolved';
+  'failed' | 'unknown' | 'refused' | 'skipped' | 'approval' | 'resolved' | 'not_resolved' | 'shared';
 
 /**
  * A page hold and its history. `held`: the silence exists and is renewed; `healed`: the run succeeded
  * and the hold waits for Alertmanager to see the alert resolved; `ended`: released or removed;
- * `unavailable`: Alertmanager could not be reached, nothing is held (fail-open).
+ * `unavailable`: Alertmanager could not be reached, nothing is held (fail-open); `declined`: the
+ * silence would cover another alert too, or Alertmanager does not have this one (page-hold-scope.ts).
  */
 export interface PageHoldRecord {
-  state: 'held' | 'healed' | 'ended' | 'unavailable';
+  state: 'held' | 'healed' | 'ended' | 'unavailable' | 'declined';
   silenceId?: string;
   /** When the silence ends unless renewed. */
   until?: string;
@@ -372,7 +373,7 @@ export interface PageHoldRecord {
 
 /** `hold:renewed` is kept once (the latest) with a count, so a long run does not grow its record. */
 export interface PageHoldEvent {
-  type: 'hold:created' | 'hold:renewed' | 'hold:released' | 'hold:removed' | 'hold:failed';
+  type: 'hold:created' | 'hold:renewed' | 'hold:released' | 'hold:removed' | 'hold:failed' | 'hold:declined';
   at: string;
   silenceId?: string;
   until?: string;

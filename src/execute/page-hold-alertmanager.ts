@@ -1,5 +1,7 @@
 import { errorMessage, RemediatorError } from '../errors.ts';
-import type { Logger } from '../types.ts';
+import type { Labels, Logger } from '../types.ts';
+import { alertsQuery } from '../verify/alert-resolved.ts';
+import type { AmAlert } from './page-hold-scope.ts';
 import type { HoldSilence } from './page-hold-silence.ts';
 
 /** The Alertmanager API v2 calls a page hold needs; each tries every peer in order until one answers. */
@@ -13,6 +15,8 @@ export interface PageHoldApi {
   renew(id: string, silence: HoldSilence, startsAt: Date, endsAt: Date): Promise<string>;
   /** Expires the silence now (an unknown id is already gone: not an error). */
   release(id: string): Promise<void>;
+  /** The alerts Alertmanager has (any state) that carry these labels, and maybe others. */
+  alerts(labels: Labels): Promise<AmAlert[]>;
 }
 
 export interface PageHoldApiOptions {
@@ -65,7 +69,7 @@ export function createPageHoldApi(options: PageHoldApiOptions): PageHoldApi {
     let notFound = false;
     const text = await call('POST', '/silences', body, (status) => (notFound = accept?.(status) ?? false));
     if (notFound) return undefined;
-    const id = (JSON.parse(text) as { silenceID?: unknown }).silenceID;
+    const id = (json(text) as { silenceID?: unknown } | undefined)?.silenceID;
     if (typeof id !== 'string') throw unreachable(`no silenceID in ${text.slice(0, 200)}`);
     return id;
   };
@@ -99,5 +103,20 @@ export function createPageHoldApi(options: PageHoldApiOptions): PageHoldApi {
       return made;
     },
     release,
+    async alerts(labels) {
+      const text = await call('GET', `/alerts?${alertsQuery(labels)}`, undefined);
+      const list = json(text);
+      if (!Array.isArray(list)) throw unreachable(`no list of alerts in ${text.slice(0, 200)}`);
+      return list as AmAlert[];
+    },
   };
+}
+
+/** A 200 that is not JSON (a proxy's login page, say) is no answer. */
+function json(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

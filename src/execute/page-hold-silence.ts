@@ -78,6 +78,7 @@ export const HOLD_ENDS: readonly PageHoldEnd[] = [
   'approval',
   'resolved',
   'not_resolved',
+  'shared',
 ];
 
 /**

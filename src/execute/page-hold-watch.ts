@@ -13,7 +13,8 @@ export type AlertSeen = 'gone' | 'active' | 'unknown';
 /**
  * A healed run's hold: removed once Alertmanager no longer has the alert (a page avoided), given up
  * when it still fires after the resolve wait (people are paged: healed is not what Alertmanager sees),
- * renewed otherwise. Alertmanager unreachable: renewed (which fails too, so the hold lapses: fail-open).
+ * renewed otherwise. Alertmanager unreachable: renewed (which fails too, so the hold lapses: fail-open),
+ * and given up after the resolve wait all the same.
  */
 export function watchDecision(
   seen: AlertSeen,
@@ -22,7 +23,8 @@ export function watchDecision(
   resolveWaitMs: number,
 ): 'remove' | 'give_up' | 'renew' {
   if (seen === 'gone') return 'remove';
-  if (seen === 'active' && now - healedAt >= resolveWaitMs) return 'give_up';
+  // Unknown too: were only the check failing (not the renewal), the hold would otherwise never end.
+  if (now - healedAt >= resolveWaitMs) return 'give_up';
   return 'renew';
 }
 
@@ -76,7 +78,12 @@ export async function watchOnce(deps: PageHoldWatchDeps): Promise<void> {
   }
 }
 
-/** Asks each peer in turn whether it still has an alert with this fingerprint (silenced ones included). */
+/**
+ * Asks each peer in turn whether it still has this occurrence: the fingerprint, started no later
+ * than the run's alert (silenced ones included). The same labels firing again since are a new
+ * occurrence: the healed one is over, and its hold must not silence the next for the resolve wait.
+ * (Earlier is the same occurrence: Alertmanager keeps the earliest startsAt of HA Prometheus pairs.)
+ */
 async function alertSeen(deps: PageHoldWatchDeps, run: RunRecord): Promise<AlertSeen> {
   for (const base of deps.alertmanagerUrls) {
     const url = alertsUrl(base, run.alert.labels);
@@ -84,12 +91,21 @@ async function alertSeen(deps: PageHoldWatchDeps, run: RunRecord): Promise<Alert
     try {
       const res = await deps.fetch(url, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) continue;
-      const alerts = (await res.json()) as Array<{ fingerprint?: string }>;
-      return alerts.some((a) => a.fingerprint === run.alert.fingerprint) ? 'active' : 'gone';
+      const alerts = (await res.json()) as Array<{ fingerprint?: string; startsAt?: string }>;
+      const started = isoMs(run.alert.startsAt);
+      const same = alerts.some(
+        (a) => a.fingerprint === run.alert.fingerprint && !(isoMs(a.startsAt) > started),
+      );
+      return same ? 'active' : 'gone';
     } catch {
       continue;
     }
   }
   deps.metrics.pageHoldErrors.labels('check').inc();
   return 'unknown';
+}
+
+/** Milliseconds of an RFC 3339 time with any number of fraction digits (Go writes up to nine). */
+export function isoMs(iso: string | undefined): number {
+  return Date.parse((iso ?? '').replace(/(\.\d{3})\d+/, '$1'));
 }

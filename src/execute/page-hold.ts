@@ -3,6 +3,7 @@ import type { PageHoldEnd, PageHoldEvent, PageHoldRecord, Runbook, RunRecord } f
 import type { Ending } from './finish.ts';
 import type { HealedHoldStore } from '../stores/redis-page-hold-store.ts';
 import type { PageHoldApi } from './page-hold-alertmanager.ts';
+import { holdScope } from './page-hold-scope.ts';
 import { holdAfterEnding, holdsPage, holdSilence } from './page-hold-silence.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
@@ -25,6 +26,8 @@ export async function startHold(deps: Deps, run: RunRecord, runbook: Runbook): P
   const now = deps.now();
   const until = new Date(now.getTime() + deps.settings.pageHoldLapseMs);
   try {
+    const scope = await scopeOf(deps, run);
+    if (!scope.ok) return declined(deps, run, scope);
     const id = await deps.pageHold.api.create(holdSilence(run, deps.settings.publicUrl), now, until);
     run.pageHold = { state: 'held', silenceId: id, until: until.toISOString(), events: [] };
     note(run.pageHold, {
@@ -77,6 +80,14 @@ async function renewNow(deps: Deps, run: RunRecord, force: boolean): Promise<boo
   const until = new Date(now.getTime() + lapse);
   try {
     const startsAt = new Date(hold.events.find((e) => e.type === 'hold:created')?.at ?? now.toISOString());
+    // An alert that began firing since with a superset of these labels would be silenced too: let go.
+    const scope = await scopeOf(deps, run);
+    // (An alert Alertmanager no longer has is the watch's business: its silence covers nobody else.)
+    if (!scope.ok && scope.reason === 'shared') {
+      await releaseNow(deps, run, 'shared');
+      deps.log.warn({ runId: run.id, why: scope.why }, 'page hold released: it covered another alert');
+      return true;
+    }
     const silence = holdSilence(run, deps.settings.publicUrl);
     const id = await deps.pageHold.api.renew(hold.silenceId, silence, startsAt, until);
     hold.until = until.toISOString();
@@ -150,6 +161,19 @@ function serially(run: RunRecord, work: () => Promise<void>): Promise<void> {
   const next = (pending.get(run) ?? Promise.resolve()).then(work, work);
   pending.set(run, next);
   return next;
+}
+
+async function scopeOf(deps: Deps, run: RunRecord) {
+  const { labels, fingerprint } = run.alert;
+  return holdScope(await deps.pageHold!.api.alerts(labels), labels, fingerprint);
+}
+
+/** Nothing held, and why: people are paged as usual. */
+function declined(deps: Deps, run: RunRecord, scope: { reason: 'absent' | 'shared'; why: string }): void {
+  const at = deps.now().toISOString();
+  run.pageHold = { state: 'declined', events: [{ type: 'hold:declined', at, why: scope.why }] };
+  deps.metrics.pageHoldsDeclined.labels(scope.reason).inc();
+  deps.log.warn({ runId: run.id, why: scope.why }, 'page hold declined: people are paged as usual');
 }
 
 function note(hold: PageHoldRecord, event: PageHoldEvent): void {

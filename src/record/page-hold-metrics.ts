@@ -32,11 +32,18 @@ export function createPageHoldMetrics(registry: Registry, runbooks: readonly Run
     labelNames: ['op'] as const,
     registers,
   });
+  const pageHoldsDeclined = new Counter({
+    name: 'remediator_page_holds_declined_total',
+    help: 'Pages not held although the runbook holds them, by reason: absent (Alertmanager does not have the alert: a forged webhook call?), shared (a silence on its labels would also silence another alert). People were paged as usual.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  for (const reason of ['absent', 'shared']) pageHoldsDeclined.labels(reason).inc(0);
   for (const rb of runbooks) {
     pageHolds.labels(rb.name).inc(0);
     pagesAvoided.labels(rb.name).inc(0);
   }
   for (const reason of HOLD_ENDS) pageHoldReleases.labels(reason).inc(0);
   for (const op of HOLD_OPS) pageHoldErrors.labels(op).inc(0);
-  return { pageHolds, pageHoldReleases, pagesAvoided, pageHoldErrors };
+  return { pageHolds, pageHoldReleases, pagesAvoided, pageHoldErrors, pageHoldsDeclined };
 }

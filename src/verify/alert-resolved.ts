@@ -47,12 +47,17 @@ export function alertResolvedCheck(deps: VerifyDeps): Check {
 export function alertsUrl(baseUrl: string, labels: Readonly<Record<string, string>>): string | undefined {
   const url = joinUrl(baseUrl, '/api/v2/alerts');
   if (url === undefined) return undefined;
+  return `${url}?${alertsQuery(labels)}`;
+}
+
+/** The query string of alertsUrl: every state, one `filter` per label with a classic name. */
+export function alertsQuery(labels: Readonly<Record<string, string>>): string {
   const query = ['active=true', 'silenced=true', 'inhibited=true'];
   for (const name of Object.keys(labels).sort()) {
     if (!CLASSIC_LABEL_NAME.test(name)) continue;
     query.push(`filter=${encodeURIComponent(`${name}="${escapeMatcherValue(labels[name] ?? '')}"`)}`);
   }
-  return `${url}?${query.join('&')}`;
+  return query.join('&');
 }
 
 /** Alertmanager's escaping inside a double-quoted matcher value. */

@@ -6,6 +6,8 @@ const STATE_TEXT: Record<PageHoldRecord['state'], string> = {
   healed: 'healed: held until Alertmanager sees the alert resolved',
   ended: 'ended',
   unavailable: 'not held: Alertmanager could not be reached, people were paged as usual',
+  declined:
+    'not held: a silence on its labels would cover another alert too, or Alertmanager does not have it; people were paged as usual',
 };
 
 /** The run page's "Page hold" section: what was held, until when, and every change with its reason. */

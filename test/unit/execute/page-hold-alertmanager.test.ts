@@ -76,3 +76,38 @@ describe('page hold API over several Alertmanager peers', () => {
     await expect(api.release('gone')).resolves.toBeUndefined();
   });
 });
+
+describe('page hold API against an Alertmanager that misbehaves (real sockets)', () => {
+  /** A peer that accepts connections and answers `answer`, or never when it is undefined. */
+  async function peer(answer?: string): Promise<{ url: string; close(): Promise<void> }> {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      if (answer !== undefined) res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+    };
+  }
+
+  it('gives up on peers that never answer within the per-peer timeout, so a run is delayed, not stalled', async () => {
+    const [a, b] = await Promise.all([peer(), peer()]);
+    const api = createPageHoldApi({ urls: [a.url, b.url], fetch, log, timeoutMs: 200 });
+    const t = Date.now();
+    await expect(api.alerts({ alertname: 'A' })).rejects.toMatchObject({ code: 'E_ALERTMANAGER' });
+    await expect(api.create(silence, t0, t1)).rejects.toMatchObject({ code: 'E_ALERTMANAGER' });
+    // Two calls, two peers, 200 ms each: nowhere near a hang (generous for a loaded machine).
+    expect(Date.now() - t).toBeLessThan(5000);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('reads a 200 with garbage as no answer (E_ALERTMANAGER), never as a silence id or an empty list', async () => {
+    const junk = await peer('<html>proxy login</html>');
+    const api = createPageHoldApi({ urls: [junk.url], fetch, log });
+    await expect(api.alerts({ alertname: 'A' })).rejects.toMatchObject({ code: 'E_ALERTMANAGER' });
+    await expect(api.create(silence, t0, t1)).rejects.toMatchObject({ code: 'E_ALERTMANAGER' });
+    await junk.close();
+  });
+});

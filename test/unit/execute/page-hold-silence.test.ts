@@ -6,7 +6,7 @@ import {
   holdsPage,
   isPageHold,
 } from '../../../src/execute/page-hold-silence.ts';
-import { watchDecision } from '../../../src/execute/page-hold-watch.ts';
+import { isoMs, watchDecision } from '../../../src/execute/page-hold-watch.ts';
 import { createSilenceChecker } from '../../../src/policy/silences.ts';
 import type { RunRecord } from '../../../src/types.ts';
 
@@ -63,8 +63,20 @@ describe('watchDecision', () => {
     expect(watchDecision('gone', 0, 1000, 600_000)).toBe('remove');
     expect(watchDecision('active', 0, 1000, 600_000)).toBe('renew');
     expect(watchDecision('active', 0, 600_000, 600_000)).toBe('give_up');
-    // Alertmanager cannot be asked: nothing is proven either way.
-    expect(watchDecision('unknown', 0, 900_000, 600_000)).toBe('renew');
+    // Alertmanager cannot be asked: nothing is proven either way, until the resolve wait is over. A
+    // check that keeps failing while renewals succeed must not hold the page for ever.
+    expect(watchDecision('unknown', 0, 1000, 600_000)).toBe('renew');
+    expect(watchDecision('unknown', 0, 900_000, 600_000)).toBe('give_up');
+  });
+});
+
+describe('isoMs', () => {
+  it('reads the webhook’s Go times (up to nine fraction digits, trailing zeros cut) and the API’s alike', () => {
+    const ms = Date.UTC(2026, 11, 3, 14, 22, 10, 880);
+    expect(isoMs('2026-12-03T14:22:10.88Z')).toBe(ms);
+    expect(isoMs('2026-12-03T14:22:10.880123456Z')).toBe(ms);
+    expect(isoMs('2026-12-03T14:22:10.880Z')).toBe(ms);
+    expect(isoMs(undefined)).toBeNaN();
   });
 });
 
