@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createContext } from './lib/context.ts';
-import { OPEN_SETTINGS } from './lib/fixture.ts';
+import { NO_STORM_GUARD, OPEN_SETTINGS } from './lib/fixture.ts';
 import { runLoad } from './lib/load.ts';
 import { actionableLabels, bodyFactory, nonActionableLabels } from './lib/payloads.ts';
 import { summariseProfiles } from './profile-summary.ts';
@@ -27,7 +27,11 @@ const ctx = await createContext(
 );
 try {
   const storm = kind === 'storm';
-  const svc = await ctx.remediator('prof', storm ? ctx.guarded : ctx.open, storm ? {} : OPEN_SETTINGS);
+  const svc = await ctx.remediator(
+    'prof',
+    storm ? ctx.guarded : ctx.open,
+    storm ? NO_STORM_GUARD : OPEN_SETTINGS,
+  );
   const headers = { authorization: `Bearer ${ctx.token}` };
   if (storm) {
     const body = bodyFactory(5000, (i) => actionableLabels(i, 3), 'ps')();

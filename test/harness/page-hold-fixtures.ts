@@ -1,8 +1,16 @@
 /** What the page-hold tests share: runbooks, a fleet to heal, firing alerts on Alertmanager peers. */
 import { runId } from '../../src/ingest/run-id.ts';
-import { peerAlerts, sendAlerts } from './alertmanager-cluster.ts';
+import {
+  peerAlerts,
+  sendAlerts,
+  startAlertmanagerCluster,
+  startHumans,
+  type Humans,
+} from './alertmanager-cluster.ts';
 import type { Daemon } from './daemon.ts';
+import { freePort } from './ports.ts';
 import { startRoutedHttp, type RoutedHttp } from './routed-http.ts';
+import { startTestService, type TestService } from './service.ts';
 
 /** People's route in the test cluster (FAST). */
 export const GROUP_WAIT_S = 3;
@@ -81,4 +89,42 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export interface HoldStack {
+  readonly humans: Humans;
+  readonly fleet: RoutedHttp;
+  readonly cluster: Awaited<ReturnType<typeof startAlertmanagerCluster>>;
+  readonly svc: TestService;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two clustered Alertmanager peers routing to a remediator (holding pages, knowing both peers) and to
+ * a recording "humans" receiver, with a fleet target `api` to heal.
+ */
+export async function startHoldStack(runbooks: Record<string, string>): Promise<HoldStack> {
+  const [humans, fleet] = await Promise.all([startHumans(), startFleet()]);
+  const port = await freePort();
+  const cluster = await startAlertmanagerCluster(`http://127.0.0.1:${port}/hooks/alertmanager`, humans.url);
+  const svc = await startTestService({
+    runbooks,
+    inventory: `targets:\n  api: { http: { baseUrl: "${fleet.baseUrl}" } }\n`,
+    env: {
+      ...HOLD_ENV,
+      REMEDIATOR_PORT: String(port),
+      REMEDIATOR_ALERTMANAGER_URL: cluster.peers.map((p) => p.url).join(','),
+    },
+  });
+  return {
+    humans,
+    fleet,
+    cluster,
+    svc,
+    async stop() {
+      await svc.stop();
+      await cluster.stop();
+      await Promise.all([humans.stop(), fleet.stop()]);
+    },
+  };
 }

@@ -1,25 +1,16 @@
 import type { RunRecord } from '../../src/types.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  activeSilences,
-  peerAlerts,
-  sendAlerts,
-  startAlertmanagerCluster,
-  startHumans,
-  type Humans,
-} from '../harness/alertmanager-cluster.ts';
-import { freePort } from '../harness/ports.ts';
+import { activeSilences, peerAlerts, sendAlerts, type Humans } from '../harness/alertmanager-cluster.ts';
 import { payload } from '../harness/payloads.ts';
 import {
   GROUP_INTERVAL_S,
   GROUP_WAIT_S,
-  HOLD_ENV,
   RUNBOOKS,
-  startFleet,
+  startHoldStack,
   until,
+  type HoldStack,
 } from '../harness/page-hold-fixtures.ts';
-import type { RoutedHttp } from '../harness/routed-http.ts';
-import { startTestService, type TestService } from '../harness/service.ts';
+import type { TestService } from '../harness/service.ts';
 import { runId } from '../../src/ingest/run-id.ts';
 
 /**
@@ -35,30 +26,17 @@ const SUBSET_SLOW = SUBSET.replace('name: subset', 'name: subset-slow')
   .replace('HoldSubset', 'HoldSubsetSlow')
   .replace('/fix', '/queue');
 let humans: Humans;
-let fleet: RoutedHttp;
-let cluster: Awaited<ReturnType<typeof startAlertmanagerCluster>>;
+let cluster: HoldStack['cluster'];
 let svc: TestService;
 
+let stack: HoldStack | undefined;
+
 beforeAll(async () => {
-  [humans, fleet] = await Promise.all([startHumans(), startFleet()]);
-  const port = await freePort();
-  cluster = await startAlertmanagerCluster(`http://127.0.0.1:${port}/hooks/alertmanager`, humans.url);
-  svc = await startTestService({
-    runbooks: { ...RUNBOOKS, 'subset.yaml': SUBSET, 'subset-slow.yaml': SUBSET_SLOW },
-    inventory: `targets:\n  api: { http: { baseUrl: "${fleet.baseUrl}" } }\n`,
-    env: {
-      ...HOLD_ENV,
-      REMEDIATOR_PORT: String(port),
-      REMEDIATOR_ALERTMANAGER_URL: cluster.peers.map((p) => p.url).join(','),
-    },
-  });
+  stack = await startHoldStack({ ...RUNBOOKS, 'subset.yaml': SUBSET, 'subset-slow.yaml': SUBSET_SLOW });
+  ({ humans, cluster, svc } = stack);
 });
 
-afterAll(async () => {
-  await svc?.stop();
-  await cluster?.stop();
-  await Promise.all([humans?.stop(), fleet?.stop()]);
-});
+afterAll(() => stack?.stop());
 
 const record = async (id: string) => (await (await svc.get(`/api/v1/runs/${id}`)).json()) as RunRecord;
 /**

@@ -1,18 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/types.ts';
-import {
-  activeSilences,
-  peerAlerts,
-  sendAlerts,
-  startAlertmanagerCluster,
-  startHumans,
-  type Humans,
-} from '../harness/alertmanager-cluster.ts';
+import { activeSilences, peerAlerts, sendAlerts, type Humans } from '../harness/alertmanager-cluster.ts';
 import { consoleClient } from '../harness/console-client.ts';
-import { freePort } from '../harness/ports.ts';
-import { fire, HOLD_ENV, RUNBOOKS, startFleet, until } from '../harness/page-hold-fixtures.ts';
-import type { RoutedHttp } from '../harness/routed-http.ts';
-import { startTestService, type TestService } from '../harness/service.ts';
+import { fire, RUNBOOKS, startHoldStack, until, type HoldStack } from '../harness/page-hold-fixtures.ts';
+import type { TestService } from '../harness/service.ts';
 
 /**
  * The page hold against two real clustered Alertmanager 0.25 peers that route every alert to
@@ -21,30 +12,17 @@ import { startTestService, type TestService } from '../harness/service.ts';
 import { GROUP_INTERVAL_S, GROUP_WAIT_S } from '../harness/page-hold-fixtures.ts';
 const MARGIN_S = 3;
 let humans: Humans;
-let fleet: RoutedHttp;
-let cluster: Awaited<ReturnType<typeof startAlertmanagerCluster>>;
+let cluster: HoldStack['cluster'];
 let svc: TestService;
 
+let stack: HoldStack | undefined;
+
 beforeAll(async () => {
-  [humans, fleet] = await Promise.all([startHumans(), startFleet()]);
-  const port = await freePort();
-  cluster = await startAlertmanagerCluster(`http://127.0.0.1:${port}/hooks/alertmanager`, humans.url);
-  svc = await startTestService({
-    runbooks: RUNBOOKS,
-    inventory: `targets:\n  api: { http: { baseUrl: "${fleet.baseUrl}" } }\n`,
-    env: {
-      ...HOLD_ENV,
-      REMEDIATOR_PORT: String(port),
-      REMEDIATOR_ALERTMANAGER_URL: cluster.peers.map((p) => p.url).join(','),
-    },
-  });
+  stack = await startHoldStack(RUNBOOKS);
+  ({ humans, cluster, svc } = stack);
 });
 
-afterAll(async () => {
-  await svc?.stop();
-  await cluster?.stop();
-  await Promise.all([humans?.stop(), fleet?.stop()]);
-});
+afterAll(() => stack?.stop());
 
 async function record(id: string): Promise<RunRecord> {
   return (await (await svc.get(`/api/v1/runs/${id}`)).json()) as RunRecord;
