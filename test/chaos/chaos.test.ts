@@ -75,7 +75,7 @@ describe('chaos', () => {
         throw err;
       } finally {
         const bodies = stack!.humans.requests.map((r) => r.body);
-        for (const row of rows) if (row.fingerprint) row.paged = pagedFor(bodies, row.fingerprint);
+        for (const row of rows) if (row.occurrence) row.paged = pagedFor(bodies, row.occurrence);
         task.meta.chaos = rows;
       }
     });

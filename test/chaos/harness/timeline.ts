@@ -16,8 +16,8 @@ export interface TimelineRow {
   readonly verifiedAt?: number;
   /** What else the scenario counted (copies delivered, runs per process, ...). */
   readonly note?: string;
-  /** The alert's fingerprint: whether people were paged for it is looked up after the scenario. */
-  readonly fingerprint?: string;
+  /** The alert occurrence: whether people were paged for it is looked up after the scenario. */
+  readonly occurrence?: { readonly fingerprint: string; readonly startsAt: string };
   /** `yes` / `no`: did Alertmanager's "humans" receiver get this alert firing. */
   paged?: string;
   /** `passed`, `FAILED`. */
@@ -28,10 +28,24 @@ export interface TimelineRow {
  * `yes (n)` when Alertmanager's "humans" receiver was sent the alert firing (n notifications, HA peers
  * included), else `no`. Read after the scenario, once its alerts resolved: no later page can come.
  */
-export function pagedFor(humansBodies: readonly string[], fingerprint: string): string {
+export function pagedFor(
+  humansBodies: readonly string[],
+  occurrence: { fingerprint: string; startsAt: string },
+): string {
+  // The same labels fire again in later scenarios (same fingerprint): only this occurrence counts.
   const n = humansBodies.filter((body) => {
-    const alerts = (JSON.parse(body) as { alerts?: Array<{ fingerprint?: string; status?: string }> }).alerts;
-    return alerts?.some((a) => a.fingerprint === fingerprint && a.status === 'firing') ?? false;
+    const alerts = (
+      JSON.parse(body) as { alerts?: Array<{ fingerprint?: string; status?: string; startsAt?: string }> }
+    ).alerts;
+    return (
+      alerts?.some(
+        (a) =>
+          a.fingerprint === occurrence.fingerprint &&
+          a.status === 'firing' &&
+          a.startsAt !== undefined &&
+          Date.parse(a.startsAt) === Date.parse(occurrence.startsAt),
+      ) ?? false
+    );
   }).length;
   return n === 0 ? 'no' : `yes (${n})`;
 }
@@ -52,7 +66,7 @@ export function rowFromRun(scenario: string, what: string, faultAt: number, run:
     scenario,
     what,
     faultAt,
-    fingerprint: run.alert.fingerprint,
+    occurrence: { fingerprint: run.alert.fingerprint, startsAt: run.alert.startsAt },
     firingAt: ms(run.alert.startsAt),
     deliveredAt: ms(run.receivedAt),
     stepStartedAt: ms(started?.startedAt),

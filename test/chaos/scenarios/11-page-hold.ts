@@ -75,7 +75,7 @@ export const pageHold: Scenario = {
     const failedAt = Date.parse(failed.finishedAt!);
     // People: their group_wait from the alert's start, or one group_interval after the release.
     const pagedAt = await until(`people to be paged for ${failing.name}`, 60_000, () => {
-      const hit = stack.humans.requests.find((r) => pagedFor([r.body], failed.alert.fingerprint) !== 'no');
+      const hit = stack.humans.requests.find((r) => pagedFor([r.body], failed.alert) !== 'no');
       return hit ? Date.now() : undefined;
     });
     ctx.note(
@@ -96,7 +96,7 @@ export const pageHold: Scenario = {
     expect(
       pagedFor(
         stack.humans.requests.map((r) => r.body),
-        healed.alert.fingerprint,
+        healed.alert,
       ),
     ).toBe('no');
     ctx.rows.push(rowFromRun('11 page hold', 'healed', faultAt, removed));
