@@ -32,6 +32,11 @@ declare module 'vitest' {
 }
 
 const SCENARIOS: readonly Scenario[] = [
+  // First, on a fresh stack: Alertmanager waits group_wait only for a new aggregation group. After
+  // other scenarios fired HighCpuUsage for the same services, an alert joins a group that already
+  // exists and both routes flush it at their own next group_interval, racing the hold (README: the
+  // timing contract holds for an alert that starts its group).
+  pageHold,
   memoryLeak,
   errorSpike,
   cpuExhaustion,
@@ -43,7 +48,6 @@ const SCENARIOS: readonly Scenario[] = [
   flapping,
   scaleOut,
   sentinelFailover,
-  pageHold,
 ];
 const ONLY = process.env['CHAOS_ONLY']?.split(',');
 
