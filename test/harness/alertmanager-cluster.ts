@@ -5,8 +5,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { startDaemon, type Daemon } from './daemon.ts';
+import { startAlertmanagerDaemon } from './alertmanager.ts';
+import type { Daemon } from './daemon.ts';
 import { freePort } from './ports.ts';
 
 export interface HumanPage {
@@ -90,27 +90,17 @@ export async function startAlertmanagerCluster(
   const gossip = [await freePort(), await freePort()];
   const config = clusterConfig(remediatorUrl, humansUrl, timings);
   const peer = (i: 0 | 1) =>
-    startDaemon({
-      name: `alertmanager-peer${i}`,
-      binaries: ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager', '/usr/local/bin/alertmanager'],
-      debianPackage: 'prometheus-alertmanager',
-      files: { 'alertmanager.yml': config },
-      args: (port, dir) => [
-        `--config.file=${join(dir, 'alertmanager.yml')}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--cluster.listen-address=127.0.0.1:${gossip[i]}`,
-        `--cluster.advertise-address=127.0.0.1:${gossip[i]}`,
-        `--cluster.peer=127.0.0.1:${gossip[1 - i]}`,
-        // The second peer waits this long for the first's notification before sending its own.
-        '--cluster.peer-timeout=1s',
-        '--cluster.gossip-interval=50ms',
-        '--cluster.pushpull-interval=2s',
-        // Both start at once: the first one's join may find the other not listening yet.
-        '--cluster.reconnect-interval=500ms',
-        '--log.level=warn',
-      ],
-    });
+    startAlertmanagerDaemon(`alertmanager-peer${i}`, config, [
+      `--cluster.listen-address=127.0.0.1:${gossip[i]}`,
+      `--cluster.advertise-address=127.0.0.1:${gossip[i]}`,
+      `--cluster.peer=127.0.0.1:${gossip[1 - i]}`,
+      // The second peer waits this long for the first's notification before sending its own.
+      '--cluster.peer-timeout=1s',
+      '--cluster.gossip-interval=50ms',
+      '--cluster.pushpull-interval=2s',
+      // Both start at once: the first one's join may find the other not listening yet.
+      '--cluster.reconnect-interval=500ms',
+    ]);
   const peers = (await Promise.all([peer(0), peer(1)])) as [Daemon, Daemon];
   // A test must not start before gossip works: a silence made on one peer would stay there.
   const deadline = Date.now() + 20_000;

@@ -12,8 +12,17 @@ export function startAlertmanager(options: { webhookUrl?: string } = {}): Promis
     ? `  - name: r\n    webhook_configs:\n      - url: ${options.webhookUrl}\n        send_resolved: true\n`
     : '  - name: r\n';
   const config = `route:\n  receiver: r\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n${receiver}`;
+  return startAlertmanagerDaemon('alertmanager', config, ['--cluster.listen-address=']);
+}
+
+/** One Alertmanager process with `config`, on a free port in its own temp dir, plus `extraArgs`. */
+export function startAlertmanagerDaemon(
+  name: string,
+  config: string,
+  extraArgs: readonly string[],
+): Promise<Daemon> {
   return startDaemon({
-    name: 'alertmanager',
+    name,
     binaries: ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager', '/usr/local/bin/alertmanager'],
     debianPackage: 'prometheus-alertmanager',
     files: { 'alertmanager.yml': config },
@@ -21,7 +30,7 @@ export function startAlertmanager(options: { webhookUrl?: string } = {}): Promis
       `--config.file=${join(dir, 'alertmanager.yml')}`,
       `--storage.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
+      ...extraArgs,
       '--log.level=warn',
     ],
   });
