@@ -82,16 +82,19 @@ function table(rows: readonly RunbookTally[]): string[] {
   ];
 }
 
+/** Reasons and target names come from alert data: written through terminalText, never raw. */
 function details(t: RunbookTally): string[] {
   const list = (counts: Record<string, number>) =>
     top(counts, 20)
-      .map(([k, n]) => `${printable(k)} ${n}`)
+      .map(([k, n]) => `${terminalText(k)} ${n}`)
       .join(', ') || 'none';
   const out = [`${t.runbook}:`, `  stopped by reason: ${list(t.stopped)}`];
   if (Object.keys(t.waited).length) out.push(`  had to wait (first reason): ${list(t.waited)}`);
   if (Object.keys(t.errors).length) out.push(`  never reached the gate: ${list(t.errors)}`);
   const targets = top(t.targets, 5);
-  out.push(`  targets touched most: ${targets.map(([k, n]) => `${printable(k)} ${n}`).join(', ') || 'none'}`);
+  out.push(
+    `  targets touched most: ${targets.map(([k, n]) => `${terminalText(k)} ${n}`).join(', ') || 'none'}`,
+  );
   return out;
 }
 
@@ -108,15 +111,6 @@ function attention(tallies: readonly RunbookTally[]): string[] {
     if (t.matched === 0) out.push(`${t.runbook}: matched no alert in this range`);
   }
   return out;
-}
-
-/**
- * Target names come from alert labels: control characters (a terminal escape sequence, a newline that
- * would forge a report line) and characters a reader does not see as they are (a right-to-left
- * override that reorders the line) are shown escaped, never sent to the reader's terminal.
- */
-export function printable(text: string): string {
-  return terminalText(text);
 }
 
 /** `--json`, as safe for a terminal as the text: see visibleJson. */
