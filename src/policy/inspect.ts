@@ -4,6 +4,7 @@ import { admissionRequest } from './admission-stage.ts';
 import { approvalReasons } from './approval-condition.ts';
 import { policyKeys } from './keys.ts';
 import { matchingPause } from './pause-match.ts';
+import { stormRate } from './storm-stage.ts';
 import type { StageContext } from './types.ts';
 
 export interface Inspection {
@@ -89,7 +90,7 @@ export async function inspectGate(ctx: Omit<StageContext, 'owner'>): Promise<Ins
 
 /** The storm guard, read only: this run would be one more arrival in its runbook's window. */
 async function inspectStorm(ctx: Omit<StageContext, 'owner'>): Promise<Inspection> {
-  const rate = ctx.runbook.policy.storm === undefined ? ctx.settings.stormLimit : ctx.runbook.policy.storm;
+  const rate = stormRate(ctx);
   if (rate === 'off') return { stage: 'storm', decision: 'allow', detail: 'off' };
   const seen = await ctx.stores.storms.peek({
     runbook: ctx.runbook.name,

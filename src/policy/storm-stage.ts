@@ -9,7 +9,7 @@ import type { StageContext } from './types.ts';
  * Runs within the limit keep their place and go on to the other stages in order.
  */
 export async function stormStage(ctx: StageContext): Promise<{ outcome: StageOutcome; page: boolean }> {
-  const rate = ctx.runbook.policy.storm === undefined ? ctx.settings.stormLimit : ctx.runbook.policy.storm;
+  const rate = stormRate(ctx);
   if (rate === 'off') return { outcome: pass('storm', ctx.now, 'off'), page: false };
   const result = await ctx.stores.storms.arrive({
     runbook: ctx.runbook.name,
@@ -38,4 +38,9 @@ export function stormSummary(
     `(limit ${rate.limit}); runs beyond the limit are refused and paged once per storm; ` +
     `targets: ${targets}`
   );
+}
+
+/** The runbook's `policy.storm`, else REMEDIATOR_STORM_LIMIT. */
+export function stormRate(ctx: Pick<StageContext, 'runbook' | 'settings'>) {
+  return ctx.runbook.policy.storm === undefined ? ctx.settings.stormLimit : ctx.runbook.policy.storm;
 }
