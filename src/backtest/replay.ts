@@ -232,9 +232,9 @@ class Replay {
     this.scheduleRenew(running, outcome.endsAt);
   }
 
-  /** The worker's heartbeat renews a run's places while it acts; so does the replay, at a third of their TTL. */
+  /** The worker's heartbeat renews a run's places while it acts; so does the replay, at a fifth of their TTL. */
   private scheduleRenew(running: Running, until: number): void {
-    const every = this.options.settings.lockTtlMs / 3;
+    const every = this.options.settings.lockTtlMs / 5;
     if (this.now + every < until) this.queue.push(this.now + every, { kind: 'renew', running, until });
   }
 

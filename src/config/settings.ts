@@ -275,7 +275,7 @@ export function readSettings(env: Env = process.env, cwd = process.cwd()): Setti
     problems.push(
       'REMEDIATOR_PAGE_HOLD needs REMEDIATOR_ALERTMANAGER_URL (the API the hold is made through)',
     );
-  // The hold is renewed with the target lock, every third of its TTL: a shorter lapse would end it between renewals.
+  // The hold is renewed with the target lock, every fifth of its TTL: a shorter lapse would end it between renewals.
   if (settings.pageHoldLapseMs < settings.lockTtlMs)
     problems.push(
       `REMEDIATOR_PAGE_HOLD_LAPSE: must be at least REMEDIATOR_LOCK_TTL (${settings.lockTtlMs / 1000}s), since holds are renewed with the lock`,

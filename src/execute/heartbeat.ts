@@ -2,7 +2,7 @@ import type { AdmissionRequest } from '../stores/types.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
 /**
- * Renews a run's lock and places every third of their TTL while it acts. If a renewal fails (the
+ * Renews a run's lock and places every fifth of their TTL while it acts. If a renewal fails (the
  * lock expired and someone else may hold it), the signal aborts the running step: the run must not go
  * on acting without the lock, and it ends `unknown`.
  */
@@ -15,7 +15,8 @@ export function startHeartbeat(
   const controller = new AbortController();
   let lost = false;
   let lastRenewed = deps.now().getTime();
-  const every = Math.max(100, Math.floor(deps.settings.lockTtlMs / 3));
+  // Five renewals per lifetime: only a pause of about 4/5 of the TTL loses the lock.
+  const every = Math.max(100, Math.floor(deps.settings.lockTtlMs / 5));
   const lose = (why: string) => {
     if (lost) return;
     lost = true;

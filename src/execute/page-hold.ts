@@ -45,7 +45,7 @@ export async function startHold(deps: Deps, run: RunRecord, runbook: Runbook): P
 
 /**
  * Moves a held page's end to one lapse bound from now, when less than three quarters of it is left
- * (callers come every third of the lock TTL or more often; the lapse is at least one TTL).
+ * (callers come every fifth of the lock TTL or more often; the lapse is at least one TTL).
  */
 export function renewHold(deps: Deps, run: RunRecord, force = false): Promise<boolean> {
   let renewed = false;

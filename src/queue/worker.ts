@@ -34,11 +34,26 @@ export interface RunWorker {
 
 export function startRunWorker(options: RunWorkerOptions): RunWorker {
   const lockMs = options.lockMs ?? 30_000;
+  // Runs this process is processing now. A job whose lock lapsed while this process was only slow
+  // (a pause of the event loop or of Redis longer than the renewal interval) is handed out again,
+  // often to this very worker: it joins the attempt that is still running instead of starting a
+  // second one, which would take the target lock over and end the first as lock_lost.
+  const running = new Map<string, Promise<ProcessOutcome>>();
+  const processOnce = (runId: string): Promise<ProcessOutcome> => {
+    const current = running.get(runId);
+    if (current) {
+      options.log.warn({ runId }, 'run job handed out again while this process still runs it: joining');
+      return current;
+    }
+    const attempt = options.process(runId).finally(() => running.delete(runId));
+    running.set(runId, attempt);
+    return attempt;
+  };
   const worker = new Worker<RunJobData>(
     RUN_QUEUE,
     async (job, token) => {
       await options.started?.(job.priority).catch(() => undefined);
-      const outcome = await options.process(job.data.runId);
+      const outcome = await processOnce(job.data.runId);
       if (outcome.kind === 'wait') {
         // Waiting behind a lock or a busy group: back to the delayed set, not a failure.
         await job.moveToDelayed(outcome.retryAt, token);
@@ -51,6 +66,9 @@ export function startRunWorker(options: RunWorkerOptions): RunWorker {
       prefix: options.prefix,
       concurrency: options.concurrency ?? 4,
       lockDuration: lockMs,
+      // Renewed five times per lock lifetime (BullMQ's default is twice): a pause must last about
+      // 4/5 of lockMs, not 1/2, before the job counts as stalled.
+      lockRenewTime: Math.max(100, Math.floor(lockMs / 5)),
       stalledInterval: lockMs,
       // A job whose process died is handed out again; the runner sees its run still `running` and
       // retries an idempotent step once, or ends the run `unknown`. Three lets that happen even if
