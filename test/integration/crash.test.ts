@@ -331,9 +331,11 @@ steps:
     const first = await serve(dir, redis);
     const id = await fire(first, 'paused', 'Paused');
     await until('the first step to start', () => lines(file, 'start') === 1);
-    const second = await serve(dir, redis);
     // A pause (GC, VM migration, SIGSTOP) longer than the lock: the second process takes the run over.
+    // Paused first, then the second started: started first, its start-up (seconds on a loaded machine)
+    // once outlasted the 3 s step, and the pause caught the first process in the next step instead.
     await kill(first, 'SIGSTOP');
+    const second = await serve(dir, redis);
     // The takeover is a chain of timers: the job lock lapses (2 s), BullMQ's stalled check needs two
     // passes (2 s apart) to move the job back, then the second process connects over SSH (its first
     // connection, loading the SSH client). About 5.5 s on a quiet machine; CI's own two test workers
