@@ -98,11 +98,23 @@ export const flapping: Scenario = {
     const since = Date.now();
     let openedAt: number | undefined;
     let stopping = false;
-    const flappers = [good, ...sticky].map((t) => flap(ctx, client, t, t !== good, () => stopping));
+    const flappers = [flap(ctx, client, good, false, () => stopping)];
     ctx.defer(async () => {
       stopping = true;
       await Promise.allSettled(flappers);
     });
+    // The healed alert flaps alone until it has come back once, so its return meets the cooldown
+    // before the sticky alerts' failures open the circuit: started together, the good instance's
+    // first run waited behind user-2's failing one (same service), and its return met the open
+    // circuit instead (chaos loop run 2 of issue #17).
+    await until(
+      'the healed alert to fire again after its restart',
+      150_000,
+      async () =>
+        (await allRuns(client)).filter((r) => r.target === good.name && ENDED.has(r.status)).length >= 2,
+      1000,
+    );
+    flappers.push(...sticky.map((t) => flap(ctx, client, t, true, () => stopping)));
     // Flap until the breaker has been open long enough for every alert to have fired again under it.
     await until(
       'the circuit breaker to open and every alert to fire again',
