@@ -3,6 +3,7 @@ import { planRuns, type Candidate } from '../ingest/plan.ts';
 import { RESOLVED_TTL_MS } from '../ingest/resolved.ts';
 import { buildRunbookIndex } from '../match/select.ts';
 import { applyRunEnd } from '../policy/after-run.ts';
+import { renewEvery } from '../execute/heartbeat.ts';
 import { admissionRequest, attemptOwner, nextPoll, waitingSince } from '../policy/admission-stage.ts';
 import { gate, type GateResult } from '../policy/gate.ts';
 import { policyKeys } from '../policy/keys.ts';
@@ -232,9 +233,9 @@ class Replay {
     this.scheduleRenew(running, outcome.endsAt);
   }
 
-  /** The worker's heartbeat renews a run's places while it acts; so does the replay, at a fifth of their TTL. */
+  /** The worker's heartbeat renews a run's places while it acts; so does the replay, as often. */
   private scheduleRenew(running: Running, until: number): void {
-    const every = this.options.settings.lockTtlMs / 5;
+    const every = renewEvery(this.options.settings.lockTtlMs);
     if (this.now + every < until) this.queue.push(this.now + every, { kind: 'renew', running, until });
   }
 

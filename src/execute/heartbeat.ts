@@ -15,8 +15,7 @@ export function startHeartbeat(
   const controller = new AbortController();
   let lost = false;
   let lastRenewed = deps.now().getTime();
-  // Five renewals per lifetime: only a pause of about 4/5 of the TTL loses the lock.
-  const every = Math.max(100, Math.floor(deps.settings.lockTtlMs / 5));
+  const every = renewEvery(deps.settings.lockTtlMs);
   const lose = (why: string) => {
     if (lost) return;
     lost = true;
@@ -44,4 +43,12 @@ export function startHeartbeat(
     lost: () => lost,
     stop: () => clearInterval(timer),
   };
+}
+
+/**
+ * How often a lease of `ttlMs` is renewed, for target locks and places here and for BullMQ's job
+ * locks (src/queue/worker.ts): five times per lifetime, so only a pause of about 4/5 of it loses one.
+ */
+export function renewEvery(ttlMs: number): number {
+  return Math.max(100, Math.floor(ttlMs / 5));
 }

@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type ConnectionOptions } from 'bullmq';
+import { renewEvery } from '../execute/heartbeat.ts';
 import type { Logger } from '../types.ts';
 import { RUN_QUEUE, type RunJobData } from './producer.ts';
 
@@ -66,9 +67,9 @@ export function startRunWorker(options: RunWorkerOptions): RunWorker {
       prefix: options.prefix,
       concurrency: options.concurrency ?? 4,
       lockDuration: lockMs,
-      // Renewed five times per lock lifetime (BullMQ's default is twice): a pause must last about
+      // Renewed like target locks (BullMQ's default is twice per lifetime): a pause must last about
       // 4/5 of lockMs, not 1/2, before the job counts as stalled.
-      lockRenewTime: Math.max(100, Math.floor(lockMs / 5)),
+      lockRenewTime: renewEvery(lockMs),
       stalledInterval: lockMs,
       // A job whose process died is handed out again; the runner sees its run still `running` and
       // retries an idempotent step once, or ends the run `unknown`. Three lets that happen even if
