@@ -32,6 +32,7 @@ import { createMetrics } from './record/metrics.ts';
 import { collectPolicyMetrics } from './record/policy-metrics.ts';
 import { createRedisRunStore } from './record/runs-store.ts';
 import { createFairOrder } from './queue/fair.ts';
+import { cacheLogins } from './stores/login-throttle-cache.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
 import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
@@ -41,7 +42,7 @@ import { awaitRedis } from './redis/startup.ts';
 import { redactRedisUrl } from './redis/url.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
 import { claimDataDir } from './config/data-dir.ts';
-import { createAuthStores } from './stores/auth-stores.ts';
+import { createAuthStores, type AuthStores } from './stores/auth-stores.ts';
 import { operatorToken } from './config/operator-token.ts';
 
 export type Mode = 'serve' | 'worker';
@@ -158,7 +159,9 @@ export async function startService(
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
     now: () => new Date(),
     stores,
-    authStores: createAuthStores(storeRedis, prefix),
+    // The webhook and the API check their client's block on every request: remembered for a second
+    // when unblocked (src/stores/login-throttle-cache.ts says what that delays).
+    authStores: withCachedLogins(createAuthStores(storeRedis, prefix)),
     stabilizeMs: settings.stabilizeMs,
     // The webhook writes runs on storeRedis and their jobs on redis: both must reach the replicas.
     ...(settings.redisMinReplicas > 0
@@ -284,6 +287,10 @@ interface StopParts {
   embedded?: { stop(): Promise<void> };
   log: PinoLogger;
   graceMs: number;
+}
+
+function withCachedLogins(stores: AuthStores): AuthStores {
+  return { ...stores, logins: cacheLogins(stores.logins, { now: Date.now }) };
 }
 
 async function stopAll(parts: StopParts): Promise<void> {
