@@ -32,6 +32,7 @@ import { createMetrics } from './record/metrics.ts';
 import { collectPolicyMetrics } from './record/policy-metrics.ts';
 import { createRedisRunStore } from './record/runs-store.ts';
 import { createFairOrder } from './queue/fair.ts';
+import { createRunWriter } from './queue/run-writer.ts';
 import { cacheLogins } from './stores/login-throttle-cache.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
 import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
@@ -152,7 +153,13 @@ export async function startService(
     index: buildRunbookIndex(runbooks),
     runbookCount: runbooks.length,
     // Fair turns: one runbook's backlog does not hold back another runbook's fresh alert.
-    producer: { queue, store, metrics, fair: createFairOrder(storeRedis, prefix) },
+    producer: {
+      queue,
+      store,
+      metrics,
+      fair: createFairOrder(storeRedis, prefix),
+      writer: createRunWriter(queue, { prefix, maxRuns: settings.maxRuns }),
+    },
     store,
     audit: createRedisAuditLog(storeRedis, prefix),
     pingRedis: () => pingRedis(redis, 1000),
