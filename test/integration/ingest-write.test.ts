@@ -7,6 +7,7 @@ import { parseRunbook } from '../../src/config/runbooks.ts';
 import { toNotification } from '../../src/ingest/alerts.ts';
 import type { WebhookPayload } from '../../src/ingest/payload-schema.ts';
 import { planRuns } from '../../src/ingest/plan.ts';
+import { runId } from '../../src/ingest/run-id.ts';
 import { buildRunbookIndex } from '../../src/match/select.ts';
 import { createFairOrder } from '../../src/queue/fair.ts';
 import { enqueueRuns, RUN_QUEUE, type ProducerDeps } from '../../src/queue/producer.ts';
@@ -28,7 +29,18 @@ steps:
     http: { path: /x }
 `,
 );
-const index = buildRunbookIndex([parsed.runbook!]);
+const rerunning = parseRunbook(
+  'again.yaml',
+  `name: again
+match: ['alertname = "Again"']
+target: '{{labels.instance}}'
+policy: { cooldown: 10m, rerun: afterCooldown }
+steps:
+  - name: s
+    http: { path: /x }
+`,
+);
+const index = buildRunbookIndex([parsed.runbook!, rerunning.runbook!]);
 const SOURCE = { receiver: 'r', groupKey: 'g', externalURL: 'http://am' };
 
 let server: TestRedis;
@@ -40,7 +52,7 @@ beforeAll(async () => {
   server = await startTestRedis();
   redis = createRedis(server.url, 'worker', pino({ level: 'silent' }));
   queue = new Queue(RUN_QUEUE, { connection: redis, prefix: 'remediator' });
-  const metrics = createMetrics(new Registry(), [parsed.runbook!]);
+  const metrics = createMetrics(new Registry(), [parsed.runbook!, rerunning.runbook!]);
   deps = {
     queue,
     store: createRedisRunStore(redis, { prefix: 'remediator:' }),
@@ -117,6 +129,27 @@ describe('records and jobs in one write', () => {
     const [third] = candidatesOf([{ instance: 't3' }]);
     await enqueueRuns(deps, SOURCE, [third!], at);
     expect((await queue.getJob(third!.runId))?.priority).toBe(4);
+  });
+});
+
+describe('re-runs (rerun: afterCooldown)', () => {
+  it('an ended occurrence sent again gets one more run per cooldown period, queued with a turn', async () => {
+    const [c] = planRuns(
+      toNotification(payload([{ labels: { alertname: 'Again', instance: 't1' } }]) as WebhookPayload).alerts,
+      index,
+    );
+    const at = new Date().toISOString();
+    expect(await enqueueRuns(deps, SOURCE, [c!], at)).toEqual({ queued: 1, duplicates: 0, failed: 0 });
+    // Still queued: a re-send is a duplicate, not a re-run.
+    expect(await enqueueRuns(deps, SOURCE, [c!], at)).toEqual({ queued: 0, duplicates: 1, failed: 0 });
+    await deps.store.update(c!.runId, (run) => ({ ...run, status: 'succeeded' }));
+    expect(await enqueueRuns(deps, SOURCE, [c!], at)).toEqual({ queued: 1, duplicates: 1, failed: 0 });
+    const period = Math.floor(Date.parse(at) / 600_000);
+    const rerun = runId('again', c!.alert.fingerprint, `${c!.alert.startsAt}#${period}`);
+    expect(await deps.store.get(rerun)).toMatchObject({ status: 'queued', rerunOf: c!.runId });
+    expect((await queue.getJob(rerun))?.priority).toBeGreaterThan(0);
+    // The same period again: the re-run exists, nothing new.
+    expect(await enqueueRuns(deps, SOURCE, [c!], at)).toEqual({ queued: 0, duplicates: 2, failed: 0 });
   });
 });
 
