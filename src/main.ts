@@ -297,7 +297,8 @@ interface StopParts {
 }
 
 function withCachedLogins(stores: AuthStores): AuthStores {
-  return { ...stores, logins: cacheLogins(stores.logins, { now: Date.now }) };
+  // A clock that never goes back: NTP setting the wall clock back must not stretch the memory.
+  return { ...stores, logins: cacheLogins(stores.logins, { now: () => performance.now() }) };
 }
 
 async function stopAll(parts: StopParts): Promise<void> {
