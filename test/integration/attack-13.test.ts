@@ -186,3 +186,27 @@ describe('the memory of unblocked clients and the clock', () => {
     expect(await here.blockedFor('loopback')).toBeGreaterThan(0);
   });
 });
+
+describe('a huge value in the notification', () => {
+  it('a long group key is not copied into every run: what is stored stays near the size of what came', async () => {
+    // group_by on a label the alert's author sets: Alertmanager puts its value in the group key.
+    const groupKey = `{}/{severity="page"}:{version="${'v'.repeat(256 * 1024)}"}`;
+    const fps = Array.from({ length: 50 }, () => fingerprint());
+    const body = payload(
+      fps.map((fp) => ({ labels: { alertname: 'X' }, fingerprint: fp })),
+      { groupKey },
+    );
+    const res = await post(b, body);
+    expect(res.status).toBe(202);
+    let bytes = 0;
+    for (const fp of fps) bytes += await redis.hstrlen(`remediator:run:${idOf(fp)}`, 'doc');
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(4 * JSON.stringify(body).length);
+    const doc = JSON.parse((await redis.hget(`remediator:run:${idOf(fps[0]!)}`, 'doc'))!);
+    expect(doc.source.groupKey).toHaveLength(1024);
+    expect(doc.source.groupKey.startsWith('{}/{severity="page"}:{version="vvv')).toBe(true);
+    expect(doc.source.groupKey).toMatch(
+      new RegExp(`v… \\(${groupKey.length} characters, sha256 [0-9a-f]{16}\\)$`),
+    );
+  });
+});
