@@ -172,7 +172,17 @@ describe('a guesser against the remembered login throttle', () => {
   });
 });
 
-describe('the memory of unblocked clients and the clock', () => {
+describe('the memory of unblocked clients, races and the clock', () => {
+  it('an unblocked answer read while this replica counted the failures that block is not remembered', async () => {
+    const here = cacheLogins(createAuthStores(redis, 'remediator:').logins, { now: () => performance.now() });
+    // The read goes out first; the blocking failures are sent while it is on its way.
+    const read = here.blockedFor('loopback');
+    const blocks = await Promise.all(Array.from({ length: 11 }, () => here.failed('loopback')));
+    expect(await read).toBe(0);
+    expect(Math.max(...blocks)).toBeGreaterThan(0);
+    expect(await here.blockedFor('loopback')).toBeGreaterThan(0);
+  });
+
   it('a clock set back does not stretch the one second of memory', async () => {
     let now = Date.parse('2026-12-03T12:00:00Z');
     const here = cacheLogins(createAuthStores(redis, 'remediator:').logins, { okMs: 1000, now: () => now });
