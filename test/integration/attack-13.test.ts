@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runId } from '../../src/ingest/run-id.ts';
+import { CREATE_RUNS } from '../../src/record/runs-store.ts';
 import { createAuthStores } from '../../src/stores/auth-stores.ts';
 import { cacheLogins } from '../../src/stores/login-throttle-cache.ts';
 import { payload } from '../harness/payloads.ts';
@@ -104,6 +105,28 @@ describe('Redis breaks inside the transaction', () => {
       expect(await stored(id)).toEqual({ records: 1, jobs: 1 });
     },
   );
+});
+
+describe('Redis loses its scripts under an open connection (SCRIPT FLUSH, a restart behind a proxy)', () => {
+  it('the next notification is stored, not answered 503 forever', async () => {
+    expect((await post(a, notification([fingerprint()]))).status).toBe(202);
+    await redis.script('FLUSH');
+    const fps = [fingerprint(), fingerprint()];
+    const res = await post(a, notification(fps));
+    expect(res).toMatchObject({ status: 202, body: { queued: 2, duplicates: 0 } });
+    for (const fp of fps) expect(await stored(idOf(fp))).toEqual({ records: 1, jobs: 1 });
+  });
+
+  it('only the records script back (another client loaded it): no record is left without its job', async () => {
+    expect((await post(a, notification([fingerprint()]))).status).toBe(202);
+    await redis.script('FLUSH');
+    await redis.script('LOAD', CREATE_RUNS);
+    const fp = fingerprint();
+    const res = await post(a, notification([fp]));
+    // The records went in on the first try: they still count as new, not as duplicates.
+    expect(res).toMatchObject({ status: 202, body: { queued: 1, duplicates: 0 } });
+    expect(await stored(idOf(fp))).toEqual({ records: 1, jobs: 1 });
+  });
 });
 
 describe('the same occurrence more than once', () => {
