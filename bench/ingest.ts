@@ -5,7 +5,12 @@ import { OPEN_SETTINGS } from './lib/fixture.ts';
 import { cpuText, runLoad, type LoadResult } from './lib/load.ts';
 import { cpuMeter } from './lib/proc.ts';
 import { scrape, sumMetric } from './lib/metrics.ts';
-import { actionableLabels, bodyFactory, nonActionableLabels } from './lib/payloads.ts';
+import {
+  actionableLabels,
+  bodyFactory,
+  nonActionableLabels,
+  otherRunbookProbeLabels,
+} from './lib/payloads.ts';
 import {
   ALERTS_PER_NOTIFICATION,
   CONNECTIONS,
@@ -43,7 +48,7 @@ async function measureLoad(
   server: Server,
   actionable: boolean,
   tag: string,
-  probes?: Prober,
+  probes: readonly Prober[] = [],
   beforeMeasured?: () => Promise<void>,
 ): Promise<LoadResult> {
   const labels = actionable ? actionableLabels : nonActionableLabels;
@@ -56,9 +61,9 @@ async function measureLoad(
   const body = (prefix: string) => bodyFactory(ALERTS_PER_NOTIFICATION, labels, `${prefix}${tag}`);
   await runLoad({ ...base, seconds: ctx.options.warmup, body: body('w') });
   await beforeMeasured?.();
-  const stopProbes = probes ? probes.every(PROBE_EVERY_MS) : async () => {};
+  const stops = probes.map((p) => p.every(PROBE_EVERY_MS));
   const result = await runLoad({ ...base, seconds: ctx.options.seconds, body: body('m') });
-  await stopProbes();
+  await Promise.all(stops.map((stop) => stop()));
   ctx.log(`  ${summary(result)}`);
   return result;
 }
@@ -66,8 +71,23 @@ async function measureLoad(
 const queuedRuns = async (url: string) =>
   sumMetric(await scrape(url), 'remediator_alerts_matched_total', { name: 'outcome', value: 'queued' });
 
-const prober = (ctx: BenchContext, server: Server, tag: string, first: number) =>
-  new Prober({ url: server.url, headers: { authorization: `Bearer ${ctx.token}` } }, ctx.target, tag, first);
+const prober = (
+  ctx: BenchContext,
+  server: Server,
+  tag: string,
+  first: number,
+  labels?: (n: number) => Record<string, string>,
+) =>
+  new Prober(
+    { url: server.url, headers: { authorization: `Bearer ${ctx.token}` } },
+    ctx.target,
+    tag,
+    first,
+    labels,
+  );
+
+/** First probe number of the other runbook's probes: targets no other probe uses. */
+const OTHER_PROBES_FIRST = 500;
 
 async function lowLoad(
   ctx: BenchContext,
@@ -88,18 +108,28 @@ async function lowLoad(
   return { ...result, cpu, phases: await probes.phases(server.url, 'restart-leaking-service') };
 }
 
+/**
+ * Sustained actionable load of one runbook with two kinds of probes alongside: fresh alerts of the
+ * same runbook (behind its own backlog) and of another runbook (behind one turn, with fair turns).
+ */
 async function underLoad(ctx: BenchContext, server: Server, tag: string, count?: (n: number) => void) {
-  const probes = prober(ctx, server, tag, PROBES_LOW_LOAD);
+  const same = prober(ctx, server, tag, PROBES_LOW_LOAD);
+  const other = prober(ctx, server, `${tag}o`, OTHER_PROBES_FIRST, otherRunbookProbeLabels);
   let before = 0;
-  const load = await measureLoad(ctx, server, true, tag, probes, async () => {
+  const load = await measureLoad(ctx, server, true, tag, [same, other], async () => {
     if (count) before = await queuedRuns(server.url);
   });
   if (count) count((await queuedRuns(server.url)) - before);
-  const reaction = await probes.result(PROBE_WAIT_MS);
-  ctx.log(
-    `  reaction under load: p50 ${reaction.p50Ms.toFixed(0)} ms, ${reaction.missing} of ${reaction.sent} not started`,
-  );
-  return { load, reaction };
+  const reactionOther = await other.result(PROBE_WAIT_MS);
+  const reaction = await same.result(PROBE_WAIT_MS);
+  for (const [what, r] of [
+    ['same runbook', reaction],
+    ['another runbook', reactionOther],
+  ] as const)
+    ctx.log(
+      `  reaction under load, ${what}: p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms, ${r.missing} of ${r.sent} not started`,
+    );
+  return { load, reaction, reactionOther };
 }
 
 /**
@@ -131,6 +161,7 @@ async function measureIngest(
         nonActionable,
         lowLoad: low,
         underLoad: high.reaction,
+        underLoadOther: high.reactionOther,
         runsStored,
       },
       parse: { actionable: parseAct, nonActionable: parseNon },
@@ -141,14 +172,16 @@ async function measureIngest(
   }
 }
 
-async function measurePipeline(ctx: BenchContext): Promise<Pick<Measured, 'lowLoad' | 'underLoad'>> {
+async function measurePipeline(
+  ctx: BenchContext,
+): Promise<Pick<Measured, 'lowLoad' | 'underLoad' | 'underLoadOther'>> {
   const bare = await ctx.bare('pipeline');
   try {
     ctx.log('reaction: bare pipeline, low load');
     const low = await lowLoad(ctx, bare, 'bl', false);
     ctx.log('reaction: bare pipeline under actionable load');
     const high = await underLoad(ctx, bare, 'ba');
-    return { lowLoad: low, underLoad: high.reaction };
+    return { lowLoad: low, underLoad: high.reaction, underLoadOther: high.reactionOther };
   } finally {
     await bare.stop();
   }

@@ -3,6 +3,8 @@
 import { runId } from '../src/ingest/run-id.ts';
 import type { Child } from './lib/child.ts';
 import { notification, probeLabels, STARTS_AT } from './lib/payloads.ts';
+
+type Labels = Record<string, string>;
 import { monoMs, percentile, sleep, waitUntil } from './lib/stats.ts';
 
 export interface Endpoint {
@@ -40,6 +42,7 @@ export class Prober {
   private readonly tag: string;
   private next: number;
   private failures = 0;
+  private readonly labels: (n: number) => Labels;
 
   constructor(
     endpoint: Endpoint,
@@ -47,11 +50,14 @@ export class Prober {
     tag: string,
     /** First probe number: probes act on targets probe-(2k+1), probe-(2k+2), which nothing else uses. */
     first: number,
+    /** The probe alerts' labels (target `probe-<n>`): by default, of the load's own runbook. */
+    labels: (n: number) => Labels = probeLabels,
   ) {
     this.endpoint = endpoint;
     this.target = target;
     this.tag = tag;
     this.next = first;
+    this.labels = labels;
   }
 
   /** One probe; resolves when the webhook has answered. */
@@ -59,8 +65,8 @@ export class Prober {
     const k = this.next++;
     const base = `probe${this.tag}${k}`;
     const body = notification([
-      { labels: probeLabels(2 * k), fingerprint: `${base}a` },
-      { labels: probeLabels(2 * k + 1), fingerprint: `${base}b` },
+      { labels: this.labels(2 * k), fingerprint: `${base}a` },
+      { labels: this.labels(2 * k + 1), fingerprint: `${base}b` },
     ]);
     const sentAt = monoMs();
     this.sends.set(base, sentAt);

@@ -32,6 +32,8 @@ import { createMetrics } from './record/metrics.ts';
 import { collectPolicyMetrics } from './record/policy-metrics.ts';
 import { createRedisRunStore } from './record/runs-store.ts';
 import { createFairOrder } from './queue/fair.ts';
+import { createRunWriter } from './queue/run-writer.ts';
+import { cacheLogins } from './stores/login-throttle-cache.ts';
 import { RUN_QUEUE, type RunJobData } from './queue/producer.ts';
 import { startRunWorker, within, type RunWorker } from './queue/worker.ts';
 import { checkRedisDurability } from './redis/check.ts';
@@ -41,7 +43,7 @@ import { awaitRedis } from './redis/startup.ts';
 import { redactRedisUrl } from './redis/url.ts';
 import { startEmbeddedRedis } from './redis/embedded.ts';
 import { claimDataDir } from './config/data-dir.ts';
-import { createAuthStores } from './stores/auth-stores.ts';
+import { createAuthStores, type AuthStores } from './stores/auth-stores.ts';
 import { operatorToken } from './config/operator-token.ts';
 
 export type Mode = 'serve' | 'worker';
@@ -151,14 +153,22 @@ export async function startService(
     index: buildRunbookIndex(runbooks),
     runbookCount: runbooks.length,
     // Fair turns: one runbook's backlog does not hold back another runbook's fresh alert.
-    producer: { queue, store, metrics, fair: createFairOrder(storeRedis, prefix) },
+    producer: {
+      queue,
+      store,
+      metrics,
+      fair: createFairOrder(storeRedis, prefix),
+      writer: createRunWriter(queue, { prefix, maxRuns: settings.maxRuns }),
+    },
     store,
     audit: createRedisAuditLog(storeRedis, prefix),
     pingRedis: () => pingRedis(redis, 1000),
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
     now: () => new Date(),
     stores,
-    authStores: createAuthStores(storeRedis, prefix),
+    // The webhook and the API check their client's block on every request: remembered for a second
+    // when unblocked (src/stores/login-throttle-cache.ts says what that delays).
+    authStores: withCachedLogins(createAuthStores(storeRedis, prefix)),
     stabilizeMs: settings.stabilizeMs,
     // The webhook writes runs on storeRedis and their jobs on redis: both must reach the replicas.
     ...(settings.redisMinReplicas > 0
@@ -284,6 +294,11 @@ interface StopParts {
   embedded?: { stop(): Promise<void> };
   log: PinoLogger;
   graceMs: number;
+}
+
+function withCachedLogins(stores: AuthStores): AuthStores {
+  // A clock that never goes back: NTP setting the wall clock back must not stretch the memory.
+  return { ...stores, logins: cacheLogins(stores.logins, { now: () => performance.now() }) };
 }
 
 async function stopAll(parts: StopParts): Promise<void> {

@@ -60,6 +60,18 @@ export function probeLabels(n: number): Labels {
   return { ...actionableLabels(0), instance: `probe-${(n % TARGETS) + 1}` };
 }
 
+/**
+ * An alert of another runbook (`resize-connection-pool`) on target `probe-<n>`: a fresh alert that is
+ * not behind the actionable load's own runbook backlog, only behind its turn.
+ */
+export function otherRunbookProbeLabels(n: number): Labels {
+  return {
+    alertname: 'ConnectionPoolExhausted',
+    instance: `probe-${(n % TARGETS) + 1}`,
+    severity: 'critical',
+  };
+}
+
 /** Labels of an alert no bench runbook selects (a common alert without a runbook). */
 export function nonActionableLabels(i: number): Labels {
   return {

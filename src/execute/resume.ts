@@ -3,7 +3,7 @@ import type { ApprovalRecord } from '../policy/approval-types.ts';
 import { endUnapproved } from './approval-wake.ts';
 import type { Runbook, RunRecord } from '../types.ts';
 import { finishRun } from './finish.ts';
-import { done, ending, isResolved, type RunOutcome } from './run-helpers.ts';
+import { done, ending, isResolved, parked, type RunOutcome } from './run-helpers.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { act } from './act.ts';
 import { resumePoint } from './resume-point.ts';
@@ -12,7 +12,8 @@ import { resumePoint } from './resume-point.ts';
  * A human approved the step a run stopped at. The run is a continuation, not a new run: it is not
  * put through the gate again (its rate windows were counted when it started), but it re-checks that
  * the alert still fires (else it ends, undoing its earlier steps) and takes the target lock again
- * (waiting up to maxWait from the answer), then goes on from that step.
+ * (waiting up to maxWait from the answer, parked until a freed place wakes it), then goes on from
+ * that step.
  */
 export async function resumeApproved(
   deps: RunnerDeps,
@@ -24,10 +25,12 @@ export async function resumeApproved(
     return endUnapproved(deps, run, runbook, { ...request, state: 'cancelled' });
   const now = deps.now().getTime();
   const admission = admissionRequest(run, runbook, deps.settings, now, attemptOwner(run.id));
-  const held = await deps.stores.admission.acquire(admission);
+  // Parked like a run waiting at the gate (same order: its alert's arrival), woken when a place frees.
+  const waiter = { id: run.id, score: Date.parse(run.receivedAt) };
+  const held = await deps.stores.admission.acquire({ ...admission, waiter });
   if (!held.ok) {
-    if (now - Date.parse(request.decidedAt ?? run.receivedAt) < runbook.policy.maxWaitMs)
-      return { kind: 'wait', retryAt: nextPoll(now) };
+    const deadline = Date.parse(request.decidedAt ?? run.receivedAt) + runbook.policy.maxWaitMs;
+    if (now < deadline) return parked(deadline, now);
     return endUnapproved(deps, run, runbook, {
       ...request,
       state: 'expired',

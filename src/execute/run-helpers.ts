@@ -9,6 +9,18 @@ import type { RunnerDeps } from './runner-deps.ts';
 
 export type RunOutcome = { kind: 'done'; run?: RunRecord } | { kind: 'wait'; retryAt: number };
 
+/** The slow safety poll of a parked run: about one Redis round trip per waiting run per minute. */
+export const PARKED_RECHECK_MS = 60_000;
+
+/**
+ * A parked run waits until a freed place wakes it, but never longer than PARKED_RECHECK_MS: a wake-up
+ * lost in a Redis failover (written to the old primary, never replicated) must not leave the run
+ * waiting for its whole maxWait (the chaos suite's failover scenario found six such runs, due in 10 min).
+ */
+export function parked(deadline: number, now: number): RunOutcome {
+  return { kind: 'wait', retryAt: Math.min(deadline, now + PARKED_RECHECK_MS) };
+}
+
 /** The first time a run reaches the gate, its firing alert starts counting on its target. */
 export async function countAlertOnTarget(deps: RunnerDeps, run: RunRecord, now: number): Promise<void> {
   const occurrence = occurrenceId(run.alert.fingerprint, run.alert.startsAt);

@@ -9,6 +9,7 @@ import {
   done,
   ending,
   groupOf,
+  parked,
   recordDecisions,
   silencer,
   type RunOutcome,
@@ -19,8 +20,7 @@ import { act } from './act.ts';
 import { renewHold, startHold } from './page-hold.ts';
 import { resumeApproved, resumeInterrupted } from './resume.ts';
 
-/** The slow safety poll of a parked run: about one Redis round trip per waiting run per minute. */
-export const PARKED_RECHECK_MS = 60_000;
+export { PARKED_RECHECK_MS } from './run-helpers.ts';
 
 export type { RunnerDeps } from './runner-deps.ts';
 
@@ -79,10 +79,7 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
   if (result.kind === 'wait') {
     // Only while still queued: a resolved notification may have cancelled the run meanwhile.
     if (!(await deps.store.saveIfQueued(run))) return { kind: 'done' };
-    // Parked until a freed place wakes it, but never longer than PARKED_RECHECK_MS: a wake-up lost in
-    // a Redis failover (written to the old primary, never replicated) must not leave the run waiting
-    // for its whole maxWait (the chaos suite's failover scenario found six such runs, due in 10 min).
-    return { kind: 'wait', retryAt: Math.min(result.retryAt, now + PARKED_RECHECK_MS) };
+    return parked(result.retryAt, now);
   }
   if (result.kind === 'approval')
     return askApproval(deps, run, runbook, { scope: 'run', step: 0, spec: result.spec, why: result.why });

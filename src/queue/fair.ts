@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { evalScript } from '../redis/script.ts';
+import { runKeyPrefix } from '../record/runs-store.ts';
+import type { RunStatus } from '../types.ts';
 
 /**
  * BullMQ's highest usable priority is 2,097,152; beyond this cap jobs are served first come, first
@@ -7,16 +9,23 @@ import { evalScript } from '../redis/script.ts';
  */
 export const MAX_PRIORITY = 2_000_000;
 
-// KEYS: the fair-order hash. ARGV: cap, then one runbook per job, in order. Returns their priorities.
+// KEYS: the fair-order hash. ARGV: cap, run key prefix, then (run id, runbook) per run. Returns, per
+// run, its stored status ('' when none) and its priority: a new turn when it is to be queued (not
+// stored yet, or stored and still queued: its job may be missing), else 0.
 const TURNS = `
 local cap = tonumber(ARGV[1])
 local v = tonumber(redis.call('HGET', KEYS[1], '#v') or '0')
 local seqs, out = {}, {}
-for i = 2, #ARGV do
-  local rb = ARGV[i]
-  local s = seqs[rb] or tonumber(redis.call('HGET', KEYS[1], 'rb:' .. rb) or '0')
-  local p = math.min(math.max(s, v) + 1, cap)
-  seqs[rb] = p
+for i = 3, #ARGV, 2 do
+  local status = redis.call('HGET', ARGV[2] .. ARGV[i], 'status') or ''
+  local p = 0
+  if status == '' or status == 'queued' then
+    local rb = ARGV[i + 1]
+    local s = seqs[rb] or tonumber(redis.call('HGET', KEYS[1], 'rb:' .. rb) or '0')
+    p = math.min(math.max(s, v) + 1, cap)
+    seqs[rb] = p
+  end
+  out[#out + 1] = status
   out[#out + 1] = p
 end
 for rb, s in pairs(seqs) do redis.call('HSET', KEYS[1], 'rb:' .. rb, s) end
@@ -29,6 +38,13 @@ if tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[1], '#v') or '0') then
 end
 return 1`;
 
+export interface Turn {
+  /** The run's stored status; undefined when it is not stored yet. */
+  readonly status: RunStatus | undefined;
+  /** Its BullMQ priority when it is to be queued (not stored yet, or still queued), else 0. */
+  readonly priority: number;
+}
+
 /**
  * Fair turns between runbooks (start-time fair queueing on BullMQ priorities): a job gets priority
  * `max(its runbook's last priority, the priority last started) + 1`. Within a runbook priorities
@@ -36,8 +52,11 @@ return 1`;
  * served now, so its fresh alert waits for one turn of each busy runbook, not for their backlogs.
  */
 export interface FairOrder {
-  /** Priorities for jobs of these runbooks, in order (one round trip). */
-  turns(runbooks: readonly string[]): Promise<number[]>;
+  /**
+   * For each run, in order, its stored status and its turn (one round trip). Only runs to be queued
+   * get a turn: a re-sent alert whose run has started or ended does not push its runbook back.
+   */
+  turns(runs: ReadonlyArray<{ id: string; runbook: string }>): Promise<Turn[]>;
   /** A job with this priority started: the turn being served. */
   started(priority: number): Promise<void>;
 }
@@ -45,9 +64,15 @@ export interface FairOrder {
 export function createFairOrder(redis: Redis, prefix: string): FairOrder {
   const key = `${prefix}fair`;
   return {
-    async turns(runbooks) {
-      if (runbooks.length === 0) return [];
-      return (await evalScript(redis, TURNS, 1, key, MAX_PRIORITY, ...runbooks)) as number[];
+    async turns(runs) {
+      if (runs.length === 0) return [];
+      const args: Array<string | number> = [key, MAX_PRIORITY, runKeyPrefix(prefix)];
+      for (const r of runs) args.push(r.id, r.runbook);
+      const out = (await evalScript(redis, TURNS, 1, ...args)) as Array<string | number>;
+      return runs.map((_, i) => ({
+        status: (out[2 * i] || undefined) as RunStatus | undefined,
+        priority: Number(out[2 * i + 1]),
+      }));
     },
     async started(priority) {
       if (priority > 0) await evalScript(redis, STARTED, 1, key, priority);

@@ -3,9 +3,10 @@ import { RedisUnavailableError } from '../errors.ts';
 import type { Candidate } from '../ingest/plan.ts';
 import { runId } from '../ingest/run-id.ts';
 import type { Metrics } from '../record/metrics.ts';
-import type { CreateOutcome, RunStore } from '../record/runs-store.ts';
+import { CREATE_CHUNK, type CreateOutcome, type RunStore } from '../record/runs-store.ts';
 import type { NotificationSource, RunRecord } from '../types.ts';
-import type { FairOrder } from './fair.ts';
+import type { FairOrder, Turn } from './fair.ts';
+import type { RunWriter } from './run-writer.ts';
 
 export interface RunJobData {
   readonly runId: string;
@@ -25,8 +26,8 @@ const JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
-/** Jobs per addBulk call. */
-const JOB_CHUNK = 1000;
+/** Runs per round trip: one transaction of 100,000 jobs would hold Redis for seconds. */
+const CHUNK = CREATE_CHUNK;
 
 /** Adds the job of one existing run (its id is the run id, so adding twice is harmless). */
 export async function enqueueRun(queue: Queue, id: string, name = 'run'): Promise<void> {
@@ -43,15 +44,18 @@ export interface ProducerDeps {
   queue: Queue<RunJobData>;
   store: RunStore;
   metrics: Metrics;
-  /** Fair turns between runbooks; absent: first come, first served. */
-  fair?: FairOrder;
+  /** Fair turns between runbooks; also tells which runs are stored already. */
+  fair: FairOrder;
+  /** Run records and their jobs, in one transaction. */
+  writer: RunWriter;
 }
 
 /**
- * Stores the runs a notification calls for, then their jobs, and only then resolves: the webhook
- * answers 202 after this. Order matters for crashes: a run record without its job (we died between the
- * two) is re-enqueued when Alertmanager retries, since its record is still `queued`; jobs are keyed by
- * run id, so a job that does exist is not added twice.
+ * Stores the runs a notification calls for with their jobs, and only then resolves: the webhook
+ * answers 202 after this. Per chunk two round trips: the fair turns (which also read which runs are
+ * stored), then records and jobs in one transaction, so a crash leaves either both or neither; a
+ * chunk not written is written when Alertmanager retries. Jobs are keyed by run id: a job that does
+ * exist is not added twice.
  */
 export async function enqueueRuns(
   deps: ProducerDeps,
@@ -59,36 +63,51 @@ export async function enqueueRuns(
   candidates: readonly Candidate[],
   receivedAt: string,
 ): Promise<EnqueueResult> {
-  if (candidates.length === 0) return { queued: 0, duplicates: 0, failed: 0 };
-  let records = candidates.map((c) => newRecord(c, source, receivedAt));
-  let outcomes: CreateOutcome[];
+  const result: EnqueueResult = { queued: 0, duplicates: 0, failed: 0 };
   try {
-    outcomes = await deps.store.create(records);
-    const reruns = rerunsOf(candidates, outcomes, receivedAt);
-    if (reruns.length > 0) {
-      const more = reruns.map((c) => newRecord(c, source, receivedAt));
-      const moreOutcomes = await deps.store.create(more);
-      records = [...records, ...more];
-      outcomes = [...outcomes, ...moreOutcomes];
-    }
-    const toQueue = records.filter(
-      (r, i) => r.status === 'queued' && (outcomes[i] === 'new' || outcomes[i] === 'queued'),
-    );
-    // In chunks, one after another: one transaction of 100,000 jobs would hold Redis for seconds.
-    for (let start = 0; start < toQueue.length; start += JOB_CHUNK) {
-      const chunk = toQueue.slice(start, start + JOB_CHUNK);
-      const turns = deps.fair ? await deps.fair.turns(chunk.map((r) => r.runbook)) : [];
-      const jobs = chunk.map((r, i) => ({
-        name: r.runbook,
-        data: { runId: r.id },
-        opts: { ...JOB_OPTIONS, jobId: r.id, ...(turns[i] ? { priority: turns[i] } : {}) },
-      }));
-      await deps.queue.addBulk(jobs);
+    // In chunks, one after another: each round trip stays short, and the arguments of one call do
+    // not grow with the notification.
+    for (let start = 0; start < candidates.length; start += CHUNK) {
+      const chunk = candidates.slice(start, start + CHUNK);
+      count(deps.metrics, result, await enqueueChunk(deps, source, chunk, receivedAt));
     }
   } catch (err) {
     throw new RedisUnavailableError(err);
   }
-  return count(deps.metrics, records, outcomes);
+  return result;
+}
+
+/** Each record of the chunk (reruns included) with what it found: `new`, or the stored status. */
+async function enqueueChunk(
+  deps: ProducerDeps,
+  source: NotificationSource,
+  chunk: readonly Candidate[],
+  receivedAt: string,
+): Promise<Array<{ record: RunRecord; outcome: CreateOutcome }>> {
+  const records = chunk.map((c) => newRecord(c, source, receivedAt));
+  const turns = await turnsOf(deps.fair, records);
+  const reruns = rerunsOf(chunk, records, turns, receivedAt).map((c) => newRecord(c, source, receivedAt));
+  const rerunTurns = await turnsOf(deps.fair, reruns);
+  const all = [...records, ...reruns];
+  const allTurns = [...turns, ...rerunTurns];
+  // Records already stored are not sent again (a re-sent notification is most of what Alertmanager sends).
+  const unknown = all.filter((_, i) => allTurns[i]?.status === undefined);
+  const jobs = all.flatMap((r, i) => {
+    const priority = allTurns[i]?.priority ?? 0;
+    if (r.status !== 'queued' || priority === 0) return [];
+    return [{ name: r.runbook, data: { runId: r.id }, opts: { ...JOB_OPTIONS, jobId: r.id, priority } }];
+  });
+  const created = await deps.writer.write(unknown, jobs);
+  const outcomeOf = new Map(unknown.map((r, i) => [r, created[i] ?? 'new']));
+  return all.map((record, i) => ({ record, outcome: outcomeOf.get(record) ?? allTurns[i]!.status! }));
+}
+
+/** Turns for the records to be queued; a record failed at once gets none (status unknown, priority 0). */
+async function turnsOf(fair: FairOrder, records: readonly RunRecord[]): Promise<Turn[]> {
+  const queued = records.filter((r) => r.status === 'queued');
+  const got = await fair.turns(queued.map((r) => ({ id: r.id, runbook: r.runbook })));
+  const byRecord = new Map(queued.map((r, i) => [r, got[i]!]));
+  return records.map((r) => byRecord.get(r) ?? { status: undefined, priority: 0 });
 }
 
 /**
@@ -98,13 +117,16 @@ export async function enqueueRuns(
  */
 function rerunsOf(
   candidates: readonly Candidate[],
-  outcomes: CreateOutcome[],
+  records: readonly RunRecord[],
+  turns: readonly Turn[],
   receivedAt: string,
 ): Candidate[] {
   const ended = new Set(['succeeded', 'failed', 'unknown', 'skipped']);
   return candidates.flatMap((c, i) => {
     const { rerun, cooldownMs } = c.runbook.policy;
-    if (rerun !== 'afterCooldown' || cooldownMs <= 0 || !ended.has(outcomes[i] ?? '')) return [];
+    const stored = turns[i]?.status;
+    if (rerun !== 'afterCooldown' || cooldownMs <= 0 || records[i]?.status !== 'queued') return [];
+    if (stored === undefined || !ended.has(stored)) return [];
     const period = Math.floor(Date.parse(receivedAt) / cooldownMs);
     return [
       {
@@ -138,10 +160,13 @@ function newRecord(c: Candidate, source: NotificationSource, receivedAt: string)
   };
 }
 
-function count(metrics: Metrics, records: RunRecord[], outcomes: CreateOutcome[]): EnqueueResult {
-  const result: EnqueueResult = { queued: 0, duplicates: 0, failed: 0 };
-  records.forEach((r, i) => {
-    const outcome = outcomes[i] === 'new' ? (r.status === 'queued' ? 'queued' : 'failed') : 'duplicate';
+function count(
+  metrics: Metrics,
+  result: EnqueueResult,
+  written: ReadonlyArray<{ record: RunRecord; outcome: CreateOutcome }>,
+): void {
+  for (const { record: r, outcome: found } of written) {
+    const outcome = found === 'new' ? (r.status === 'queued' ? 'queued' : 'failed') : 'duplicate';
     if (outcome === 'queued') result.queued++;
     else if (outcome === 'duplicate') result.duplicates++;
     else {
@@ -150,6 +175,5 @@ function count(metrics: Metrics, records: RunRecord[], outcomes: CreateOutcome[]
       metrics.runFailures.labels(r.runbook, r.reason ?? 'E_INTERNAL').inc();
     }
     metrics.alertsMatched.labels(r.runbook, outcome).inc();
-  });
-  return result;
+  }
 }

@@ -65,7 +65,8 @@ export interface RunStore {
 }
 
 // Run keys are built inside the scripts from a prefix: fine on a single Redis or Sentinel, not on Cluster.
-const CREATE = `
+// KEYS: index, ended. ARGV: run key prefix, max runs, then (id, status, doc, arrival ms) per run.
+export const CREATE_RUNS = `
 local out = {}
 for i = 3, #ARGV, 4 do
   local key = ARGV[1] .. ARGV[i]
@@ -144,6 +145,25 @@ export interface RedisRunStoreOptions {
   maxRuns?: number;
 }
 
+/** The run keys' prefix (`remediator:run:`): `prefix` is the key prefix, e.g. `remediator:`. */
+export const runKeyPrefix = (prefix: string) => `${prefix}run:`;
+
+/** KEYS and ARGV of {@link CREATE_RUNS} for these runs (at most {@link CREATE_CHUNK} of them). */
+export function createRunsArgs(
+  prefix: string,
+  maxRuns: number,
+  runs: readonly RunRecord[],
+): Array<string | number> {
+  const args: Array<string | number> = [
+    `${prefix}runs`,
+    `${prefix}runs:ended`,
+    runKeyPrefix(prefix),
+    maxRuns,
+  ];
+  for (const r of runs) args.push(r.id, r.status, JSON.stringify(r), String(Date.parse(r.receivedAt)));
+  return args;
+}
+
 export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions): RunStore {
   const runKey = (id: string) => `${options.prefix}run:${id}`;
   const indexKey = `${options.prefix}runs`;
@@ -162,10 +182,8 @@ export function createRedisRunStore(redis: Redis, options: RedisRunStoreOptions)
       // and, sent all at once, let the last chunks' command timeout run out while they queue.
       const outcomes: CreateOutcome[] = [];
       for (let start = 0; start < runs.length; start += CREATE_CHUNK) {
-        const args: Array<string | number> = [indexKey, endedKey, `${options.prefix}run:`, maxRuns];
-        for (const r of runs.slice(start, start + CREATE_CHUNK))
-          args.push(r.id, r.status, JSON.stringify(r), String(Date.parse(r.receivedAt)));
-        const chunk = (await evalScript(redis, CREATE, 2, ...args)) as CreateOutcome[];
+        const args = createRunsArgs(options.prefix, maxRuns, runs.slice(start, start + CREATE_CHUNK));
+        const chunk = (await evalScript(redis, CREATE_RUNS, 2, ...args)) as CreateOutcome[];
         for (const outcome of chunk) outcomes.push(outcome);
       }
       return outcomes;

@@ -9,6 +9,8 @@ import { buildRunbookIndex } from '../../src/match/select.ts';
 import { createPolicyStores } from '../../src/policy/stores.ts';
 import { createAuthStores } from '../../src/stores/auth-stores.ts';
 import { RUN_QUEUE } from '../../src/queue/producer.ts';
+import { createFairOrder } from '../../src/queue/fair.ts';
+import { createRunWriter } from '../../src/queue/run-writer.ts';
 import { createRedisAuditLog } from '../../src/record/events.ts';
 import { createMetrics } from '../../src/record/metrics.ts';
 import { createRedisRunStore } from '../../src/record/runs-store.ts';
@@ -82,7 +84,13 @@ beforeAll(async () => {
     metrics,
     index: buildRunbookIndex([]),
     runbookCount: 0,
-    producer: { queue, store, metrics },
+    producer: {
+      queue,
+      store,
+      metrics,
+      fair: createFairOrder(client, 'remediator:'),
+      writer: createRunWriter(queue, { prefix: 'remediator:', maxRuns: 10_000 }),
+    },
     store,
     audit: createRedisAuditLog(client, 'remediator:'),
     pingRedis: async () => true,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryPolicyStores } from '../../../src/stores/memory-policy-stores.ts';
 import { createPolicyStores } from '../../../src/policy/stores.ts';
 import type { PolicyStores } from '../../../src/policy/types.ts';
-import type { AdmissionRequest, BreakerOptions } from '../../../src/stores/types.ts';
+import type { AdmissionRequest, BreakerOptions, StormArrival } from '../../../src/stores/types.ts';
 import { startTestRedis, type TestRedis } from '../../harness/redis.ts';
 
 const T0 = 1_700_000_000_000;
@@ -153,5 +153,59 @@ describe('memory and Redis stores decide alike', () => {
     expect(await both((s) => s.pauses.expire('p2', now + 3 * S))).toBe(true);
     expect(await both((s) => s.pauses.expire('nope', now))).toBe(false);
     expect(await both((s) => s.pauses.active(now + 3 * S))).toEqual([]);
+  });
+
+  it('storms: named cases (the limit, one page per storm, the targets named)', async () => {
+    const at = (run: string, target: string, limit = 3): StormArrival => ({
+      runbook: 'rb',
+      runId: run,
+      target,
+      receivedAt: now,
+      limit,
+      windowMs: 6 * S,
+    });
+    for (const run of ['a', 'b', 'c'])
+      expect(await both((s) => s.storms.arrive(at(run, `t-${run}`)))).toEqual({ excess: false });
+    // Admitted once, admitted again without being counted (a waiting run passes the gate again).
+    expect(await both((s) => s.storms.arrive(at('a', 't-a')))).toEqual({ excess: false });
+    expect(await both((s) => s.storms.arrive(at('d', 't-d')))).toEqual({
+      excess: true,
+      arrivals: 4,
+      pages: true,
+      targets: ['t-a', 't-b', 't-c', 't-d'],
+      distinctTargets: 4,
+    });
+    expect(await both((s) => s.storms.arrive(at('e', 't-a')))).toMatchObject({ arrivals: 5, pages: false });
+    // The run that paged pages again when it comes back (a retry of its attempt), no other does.
+    expect(await both((s) => s.storms.arrive(at('d', 't-d')))).toMatchObject({ pages: true });
+    expect(await both((s) => s.storms.peek(at('x', 'x')))).toEqual({ arrivals: 6, storm: true });
+    now += 6 * S;
+    expect(await both((s) => s.storms.peek(at('x', 'x')))).toEqual({ arrivals: 0, storm: true });
+    expect(await both((s) => s.storms.arrive(at('f', 't-f')))).toEqual({ excess: false });
+  });
+
+  it('storms: 300 random arrivals, new runs and waiting runs coming back, answer alike', async () => {
+    const pick = random(13);
+    // Under two windows in all: Redis ends a storm on its own (wall) clock, never within a test.
+    const windowMs = 60_000;
+    const arrived: StormArrival[] = [];
+    for (let i = 0; i < 300; i++) {
+      now += 300 * pick(2);
+      const again = arrived.length > 0 && pick(3) === 0;
+      const rb = pick(2);
+      const a: StormArrival = again
+        ? arrived[pick(arrived.length)]!
+        : {
+            runbook: `rb${rb}`,
+            runId: `r${i}`,
+            target: `t${pick(30)}`,
+            receivedAt: now,
+            limit: rb === 0 ? 8 : 40,
+            windowMs,
+          };
+      if (!again) arrived.push(a);
+      await both((s) => s.storms.arrive(a));
+      if (pick(5) === 0) await both((s) => s.storms.peek({ ...a, receivedAt: now }));
+    }
   });
 });

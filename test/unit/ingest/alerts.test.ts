@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toNotification } from '../../../src/ingest/alerts.ts';
+import { clipSource, MAX_SOURCE_CHARS, toNotification } from '../../../src/ingest/alerts.ts';
 import type { WebhookPayload } from '../../../src/ingest/payload-schema.ts';
 import { fixture } from '../../harness/payloads.ts';
 
@@ -80,5 +80,15 @@ describe('toNotification', () => {
         },
       ],
     });
+  });
+
+  it('cuts a long source field to a bounded length that still tells two long values apart', () => {
+    const short = 'x'.repeat(MAX_SOURCE_CHARS);
+    expect(clipSource(short)).toBe(short);
+    const a = clipSource(`${short}a`);
+    const b = clipSource(`${short}b`);
+    expect(a).toHaveLength(MAX_SOURCE_CHARS);
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^x+… \(1025 characters, sha256 [0-9a-f]{16}\)$/);
   });
 });
