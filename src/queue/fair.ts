@@ -5,7 +5,9 @@ import type { RunStatus } from '../types.ts';
 
 /**
  * BullMQ's highest usable priority is 2,097,152; beyond this cap jobs are served first come, first
- * served (fairness degrades to FIFO after about two million turns without an empty queue).
+ * served. Nothing resets the turns (a reset while a parked run waits with a high turn would put it
+ * behind every new one), so fairness degrades to FIFO after about two million turns in all; README
+ * says how an operator starts the count again.
  */
 export const MAX_PRIORITY = 2_000_000;
 

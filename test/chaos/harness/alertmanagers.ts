@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { freePort } from '../../harness/ports.ts';
 import { sampleSum } from './metrics.ts';
 import { startGossipRelay, type GossipRelay } from './gossip-relay.ts';
-import { answers200, startProc, type Proc } from './proc.ts';
+import { probe200, startProc, type Proc } from './proc.ts';
 import { until } from './wait.ts';
 
 const BINARIES = ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager', '/usr/local/bin/alertmanager'];
@@ -85,7 +85,8 @@ export async function startAlertmanagerPair(dir: string, config: string): Promis
         '--log.level=debug',
       ],
       logFile: join(dir, `alertmanager-${name}.log`),
-      ready: () => answers200(`${url}/-/ready`),
+      ready: () => probe200(`${url}/-/ready`),
+      port: ports.web[name],
     });
     return { name: `alertmanager-${name}`, url, proc };
   };

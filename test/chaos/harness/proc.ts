@@ -3,7 +3,7 @@
  * log file that stays where a developer can read it, ready when a probe says so. Anything still
  * running when the test process exits is killed with its group.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { sleep } from './wait.ts';
 
@@ -27,8 +27,13 @@ export interface ProcSpec {
   readonly logFile: string;
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Resolves true once the process serves; omitted = ready once spawned. */
-  readonly ready?: () => Promise<boolean>;
+  /**
+   * Resolves true once the process serves, false or why not otherwise (the last reason goes into the
+   * timeout's error); omitted = ready once spawned.
+   */
+  readonly ready?: () => Promise<boolean | string>;
+  /** The TCP port it serves on: a timeout's error says which processes listen there. */
+  readonly port?: number;
   /** @defaultValue 30000 */
   readonly readyTimeoutMs?: number;
 }
@@ -97,11 +102,18 @@ export async function startProc(spec: ProcSpec): Promise<Proc> {
         `${spec.name} exited (${signal ?? `code ${code}`}) before it was ready:\n${tail(spec.logFile)}`,
       );
     }
-    if (await spec.ready().catch(() => false)) return proc;
+    const answer = await spec.ready().catch((error: unknown) => String(error));
+    if (answer === true) return proc;
+    const why = answer === false ? 'probe said no' : answer;
     if (Date.now() > deadline) {
+      // Who listens on the port, before stopping it: a readiness timeout once came with a log
+      // saying the server was ready, and nothing else to go on.
+      const listeners =
+        spec.port === undefined ? '' : `\nlisteners on ${spec.port}:\n${listenersOn(spec.port)}`;
       await proc.stop();
       throw new Error(
-        `${spec.name} was not ready within ${spec.readyTimeoutMs ?? 30_000} ms:\n${tail(spec.logFile)}`,
+        `${spec.name} (pid ${pid}) was not ready within ${spec.readyTimeoutMs ?? 30_000} ms; ` +
+          `last probe: ${why}${listeners}\n${tail(spec.logFile)}`,
       );
     }
     await sleep(100);
@@ -117,9 +129,26 @@ export function tail(file: string, lines = 20): string {
   }
 }
 
+/** `ss`'s lines for TCP sockets listening on `port`, with their processes; or why there are none. */
+function listenersOn(port: number): string {
+  const out = spawnSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8', timeout: 5000 });
+  if (out.error !== undefined) return `(ss: ${out.error.message})`;
+  return out.stdout.trim() || '(none)';
+}
+
+/** True when GET `url` answers 200 within a second; otherwise what it answered or why it did not. */
+export async function probe200(url: string): Promise<true | string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    const body = await response.text().catch(() => '');
+    return response.status === 200 || `${response.status} ${body.slice(0, 200)}`;
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return `${String(error)}${cause === undefined ? '' : ` (${String(cause)})`}`;
+  }
+}
+
 /** True when GET `url` answers 200 within a second. */
 export async function answers200(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-  await response?.body?.cancel().catch(() => undefined);
-  return response?.status === 200;
+  return (await probe200(url)) === true;
 }

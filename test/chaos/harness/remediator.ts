@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../harness/ports.ts';
 import { ROOT } from './paths.ts';
-import { answers200, startProc, type Proc } from './proc.ts';
+import { probe200, startProc, type Proc } from './proc.ts';
 import type { ChaosStack } from './stack.ts';
 
 export interface RemediatorOptions {
@@ -67,7 +67,7 @@ export async function startRemediator(options: RemediatorOptions): Promise<Remed
       ...options.env,
     },
     logFile: join(options.dir, `${name}.log`),
-    ...(options.waitReady === false ? {} : { ready: () => answers200(`${url}/readyz`) }),
+    ...(options.waitReady === false ? {} : { ready: () => probe200(`${url}/readyz`), port }),
   });
   return { name, url, proc };
 }

@@ -21,7 +21,7 @@ import { startAlertmanagerPair, type AlertmanagerPair } from './alertmanagers.ts
 import { ROOT } from './paths.ts';
 import { inventoryYaml, prometheusYaml } from './stack-configs.ts';
 import { startWiretap, type Wiretap } from './wiretap.ts';
-import { answers200, startProc, type Proc } from './proc.ts';
+import { answers200, probe200, startProc, type Proc } from './proc.ts';
 
 export interface ChaosStack {
   readonly dir: string;
@@ -192,7 +192,8 @@ async function build(
         '--log.level=info',
       ],
       logFile: join(dir, 'prometheus.log'),
-      ready: () => answers200(`${prometheusUrl}/-/ready`),
+      ready: () => probe200(`${prometheusUrl}/-/ready`),
+      port: prometheusPort,
     }),
   );
 
