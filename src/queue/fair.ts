@@ -12,8 +12,11 @@ import type { RunStatus } from '../types.ts';
 export const MAX_PRIORITY = 2_000_000;
 
 // KEYS: the fair-order hash. ARGV: cap, run key prefix, then (run id, runbook) per run. Returns, per
-// run, its stored status ('' when none) and its priority: a new turn when it is to be queued (not
-// stored yet, or stored and still queued: its job may be missing), else 0.
+// run, its stored status ('' when none) and its priority: a new turn when it is not stored yet; its
+// runbook's current turn, without moving the count, when it is stored and still queued (its job is
+// added again only if missing: same id); else 0. A re-sent storm (Alertmanager sends a group again
+// every group_interval) must not move its runbook's count: that would use up the turns (MAX_PRIORITY)
+// once per re-send of every waiting run.
 const TURNS = `
 local cap = tonumber(ARGV[1])
 local v = tonumber(redis.call('HGET', KEYS[1], '#v') or '0')
@@ -24,8 +27,12 @@ for i = 3, #ARGV, 2 do
   if status == '' or status == 'queued' then
     local rb = ARGV[i + 1]
     local s = seqs[rb] or tonumber(redis.call('HGET', KEYS[1], 'rb:' .. rb) or '0')
-    p = math.min(math.max(s, v) + 1, cap)
-    seqs[rb] = p
+    if status == '' then
+      p = math.min(math.max(s, v) + 1, cap)
+      seqs[rb] = p
+    else
+      p = math.min(math.max(s, 1), cap)
+    end
   end
   out[#out + 1] = status
   out[#out + 1] = p
@@ -55,8 +62,9 @@ export interface Turn {
  */
 export interface FairOrder {
   /**
-   * For each run, in order, its stored status and its turn (one round trip). Only runs to be queued
-   * get a turn: a re-sent alert whose run has started or ended does not push its runbook back.
+   * For each run, in order, its stored status and its turn (one round trip). Only runs not stored yet
+   * take a new turn: a re-sent alert whose run is queued, started or ended does not push its runbook
+   * back (a still queued one gets its runbook's current turn, for its job if that is missing).
    */
   turns(runs: ReadonlyArray<{ id: string; runbook: string }>): Promise<Turn[]>;
   /** A job with this priority started: the turn being served. */

@@ -118,17 +118,30 @@ describe('records and jobs in one write', () => {
     expect(await queue.getJob(c!.runId)).toBeUndefined();
   });
 
-  it('a re-sent notification writes no record again and takes no turn for runs that have started', async () => {
+  it('a re-sent notification writes no record again and takes no turn, for runs still queued or started', async () => {
     const [first, second] = candidatesOf([{ instance: 't1' }, { instance: 't2' }]);
     const at = new Date().toISOString();
     await enqueueRuns(deps, SOURCE, [first!, second!], at);
     await deps.store.update(first!.runId, (run) => ({ ...run, status: 'succeeded' }));
-    const again = await enqueueRuns(deps, SOURCE, [first!, second!], at);
-    expect(again).toEqual({ queued: 0, duplicates: 2, failed: 0 });
-    // The still queued one got its job again (a no-op: same id); the ended one took no turn.
+    // Alertmanager re-sends a group every group_interval: a storm's waiting runs come back each time.
+    for (let i = 0; i < 5; i++) {
+      const again = await enqueueRuns(deps, SOURCE, [first!, second!], at);
+      expect(again).toEqual({ queued: 0, duplicates: 2, failed: 0 });
+    }
+    expect((await queue.getJob(second!.runId))?.priority).toBe(2);
+    // Neither the ended run nor the still queued one moved the runbook's count: the next run is third.
     const [third] = candidatesOf([{ instance: 't3' }]);
     await enqueueRuns(deps, SOURCE, [third!], at);
-    expect((await queue.getJob(third!.runId))?.priority).toBe(4);
+    expect((await queue.getJob(third!.runId))?.priority).toBe(3);
+  });
+
+  it("a still queued run whose job is missing gets it back at its runbook's current turn", async () => {
+    const [first, second] = candidatesOf([{ instance: 't1' }, { instance: 't2' }]);
+    const at = new Date().toISOString();
+    await enqueueRuns(deps, SOURCE, [first!, second!], at);
+    await (await queue.getJob(first!.runId))!.remove();
+    await enqueueRuns(deps, SOURCE, [first!], at);
+    expect((await queue.getJob(first!.runId))?.priority).toBe(2);
   });
 });
 
