@@ -5,7 +5,7 @@ import type { ApprovalSpec, Runbook, RunRecord } from '../types.ts';
 import { finishRun } from './finish.ts';
 import { releaseHold } from './page-hold.ts';
 import { prepareSteps } from './prepare-steps.ts';
-import { done, ending, type RunOutcome } from './run-helpers.ts';
+import { done, ending, parkedRecheckMs, type RunOutcome } from './run-helpers.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 
 /**
@@ -13,6 +13,7 @@ import type { RunnerDeps } from './runner-deps.ts';
  * reach the job, expired, or the alert resolved): the answer never waits longer than this.
  */
 export const APPROVAL_POLL_MS = 15_000;
+// (More often while it keeps people's page held: see parkedRecheckMs.)
 
 export interface Ask {
   readonly scope: ApprovalRecord['scope'];
@@ -83,5 +84,6 @@ export async function askApproval(
       return { ...r, approvals: [...r.approvals!.slice(0, -1), { ...last, notified }] };
     });
   }
-  return { kind: 'wait', retryAt: Math.min(Date.parse(request.expiresAt), now + APPROVAL_POLL_MS) };
+  const poll = Math.min(APPROVAL_POLL_MS, parkedRecheckMs(run, deps.settings.pageHoldLapseMs));
+  return { kind: 'wait', retryAt: Math.min(Date.parse(request.expiresAt), now + poll) };
 }

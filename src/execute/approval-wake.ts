@@ -5,7 +5,7 @@ import type { ApprovalRecord } from '../policy/approval-types.ts';
 import type { Runbook, RunRecord } from '../types.ts';
 import { APPROVAL_POLL_MS } from './approval-ask.ts';
 import { escalate, finishRun } from './finish.ts';
-import { done, ending, isResolved, type RunOutcome } from './run-helpers.ts';
+import { done, ending, isResolved, parkedRecheckMs, type RunOutcome } from './run-helpers.ts';
 import { renewHold } from './page-hold.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { noteAnswered } from '../record/approval-outcome.ts';
@@ -38,7 +38,8 @@ export async function wakeAwaiting(deps: RunnerDeps, run: RunRecord): Promise<Ru
   }
   if (!answer) {
     await keepHoldWhileWaiting(deps, run);
-    return { kind: 'wait', retryAt: Math.min(expiresAt, now + APPROVAL_POLL_MS) };
+    const poll = Math.min(APPROVAL_POLL_MS, parkedRecheckMs(run, deps.settings.pageHoldLapseMs));
+    return { kind: 'wait', retryAt: Math.min(expiresAt, now + poll) };
   }
   const result = await recordAnswer(deps.store, run.id, answer, now);
   if (result.ok) {

@@ -3,7 +3,8 @@ import type { ApprovalRecord } from '../policy/approval-types.ts';
 import { endUnapproved } from './approval-wake.ts';
 import type { Runbook, RunRecord } from '../types.ts';
 import { finishRun } from './finish.ts';
-import { done, ending, isResolved, parked, type RunOutcome } from './run-helpers.ts';
+import { done, ending, isResolved, parked, parkedRecheckMs, type RunOutcome } from './run-helpers.ts';
+import { renewHold } from './page-hold.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { act } from './act.ts';
 import { resumePoint } from './resume-point.ts';
@@ -30,7 +31,11 @@ export async function resumeApproved(
   const held = await deps.stores.admission.acquire({ ...admission, waiter });
   if (!held.ok) {
     const deadline = Date.parse(request.decidedAt ?? run.receivedAt) + runbook.policy.maxWaitMs;
-    if (now < deadline) return parked(deadline, now);
+    if (now < deadline) {
+      // REMEDIATOR_PAGE_HOLD_KEEP_FOR_APPROVAL kept the hold: it is renewed while the run waits here too.
+      if (run.pageHold?.state === 'held' && (await renewHold(deps, run))) await deps.store.saveIfQueued(run);
+      return parked(deadline, now, parkedRecheckMs(run, deps.settings.pageHoldLapseMs));
+    }
     return endUnapproved(deps, run, runbook, {
       ...request,
       state: 'expired',

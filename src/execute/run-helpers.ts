@@ -17,8 +17,18 @@ export const PARKED_RECHECK_MS = 60_000;
  * lost in a Redis failover (written to the old primary, never replicated) must not leave the run
  * waiting for its whole maxWait (the chaos suite's failover scenario found six such runs, due in 10 min).
  */
-export function parked(deadline: number, now: number): RunOutcome {
-  return { kind: 'wait', retryAt: Math.min(deadline, now + PARKED_RECHECK_MS) };
+export function parked(deadline: number, now: number, recheckMs = PARKED_RECHECK_MS): RunOutcome {
+  return { kind: 'wait', retryAt: Math.min(deadline, now + recheckMs) };
+}
+
+/**
+ * How long a parked run may sleep before it looks again: PARKED_RECHECK_MS, or a third of the page
+ * hold's lapse while it holds people's page, so its wake-ups renew the hold (renewHold moves it once
+ * less than three quarters is left) before it lapses, also when no freed place and no sweep wakes it.
+ */
+export function parkedRecheckMs(run: RunRecord, pageHoldLapseMs: number): number {
+  if (run.pageHold?.state !== 'held') return PARKED_RECHECK_MS;
+  return Math.max(1000, Math.min(PARKED_RECHECK_MS, Math.floor(pageHoldLapseMs / 3)));
 }
 
 /** The first time a run reaches the gate, its firing alert starts counting on its target. */

@@ -10,6 +10,7 @@ import {
   ending,
   groupOf,
   parked,
+  parkedRecheckMs,
   recordDecisions,
   silencer,
   type RunOutcome,
@@ -79,7 +80,7 @@ async function processRunOnce(deps: RunnerDeps, runId: string): Promise<RunOutco
   if (result.kind === 'wait') {
     // Only while still queued: a resolved notification may have cancelled the run meanwhile.
     if (!(await deps.store.saveIfQueued(run))) return { kind: 'done' };
-    return parked(result.retryAt, now);
+    return parked(result.retryAt, now, parkedRecheckMs(run, deps.settings.pageHoldLapseMs));
   }
   if (result.kind === 'approval')
     return askApproval(deps, run, runbook, { scope: 'run', step: 0, spec: result.spec, why: result.why });

@@ -41,7 +41,7 @@ export const RUNBOOKS = {
 
 export const HOLD_ENV = {
   REMEDIATOR_PAGE_HOLD: 'true',
-  // Short, so the tests see a lapse; the lock (renewed every third of its TTL) renews the hold.
+  // Short, so the tests see a lapse; the lock (renewed every fifth of its TTL) renews the hold.
   REMEDIATOR_PAGE_HOLD_LAPSE: '12s',
   REMEDIATOR_LOCK_TTL: '4s',
   REMEDIATOR_HONOUR_SILENCES: 'true',
@@ -103,7 +103,10 @@ export interface HoldStack {
  * Two clustered Alertmanager peers routing to a remediator (holding pages, knowing both peers) and to
  * a recording "humans" receiver, with a fleet target `api` to heal.
  */
-export async function startHoldStack(runbooks: Record<string, string>): Promise<HoldStack> {
+export async function startHoldStack(
+  runbooks: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<HoldStack> {
   const [humans, fleet] = await Promise.all([startHumans(), startFleet()]);
   const port = await freePort();
   const cluster = await startAlertmanagerCluster(`http://127.0.0.1:${port}/hooks/alertmanager`, humans.url);
@@ -114,6 +117,7 @@ export async function startHoldStack(runbooks: Record<string, string>): Promise<
       ...HOLD_ENV,
       REMEDIATOR_PORT: String(port),
       REMEDIATOR_ALERTMANAGER_URL: cluster.peers.map((p) => p.url).join(','),
+      ...env,
     },
   });
   return {
