@@ -76,6 +76,9 @@ const STEPS: Array<{ sections: string[]; run: Step; ownProcess?: true }> = [
   },
 ];
 
+/** A row as a child hands it over: figures as strings, so ∞ and NaN survive JSON. */
+type EncodedRow = Omit<Row, 'value' | 'baseline'> & { value: string; baseline: string };
+
 /**
  * Runs a section whose service lives in the bench process in a fresh bench process of its own, so
  * the heap earlier sections left (10,000 compiled runbooks, the backtest's history) does not add
@@ -90,11 +93,10 @@ async function inOwnProcess(sections: readonly string[], ctx: BenchContext): Pro
     const args = [fileURLToPath(import.meta.url), `--only=${section}`, '--no-write', `--rows-to=${rowsFile}`];
     if (ctx.options.seconds < 6) args.push('--quick');
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`bench section ${section} exited with code ${code}`);
-    return JSON.parse(await readFile(rowsFile, 'utf8'), (_, v: unknown) =>
-      v === 'Infinity' ? Infinity : v === 'NaN' ? NaN : v,
-    ) as Row[];
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) throw new Error(`bench section ${section} exited (${signal ?? `code ${code}`})`);
+    const encoded = JSON.parse(await readFile(rowsFile, 'utf8')) as EncodedRow[];
+    return encoded.map((r) => ({ ...r, value: Number(r.value), baseline: Number(r.baseline) }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -135,10 +137,12 @@ async function main(): Promise<void> {
     await ctx.close();
   }
   if (values['rows-to'] !== undefined) {
-    const encoded = JSON.stringify(rows, (_, v: unknown) =>
-      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-    );
-    await writeFile(values['rows-to'], encoded);
+    const encoded: EncodedRow[] = rows.map((r) => ({
+      ...r,
+      value: String(r.value),
+      baseline: String(r.baseline),
+    }));
+    await writeFile(values['rows-to'], JSON.stringify(encoded));
     // Section 8's in-process service leaves handles that keep a process alive for minutes after its
     // close (the whole suite's process pays that wait at its end); the parent has the rows.
     process.exit(0);

@@ -170,7 +170,8 @@ export async function startService(
     // when unblocked (src/stores/login-throttle-cache.ts says what that delays).
     authStores: withCachedLogins(createAuthStores(storeRedis, prefix)),
     stabilizeMs: settings.stabilizeMs,
-    // The webhook writes runs on storeRedis and their jobs on redis: both must reach the replicas.
+    // The webhook writes new runs and their jobs in one MULTI on redis, its other writes (fair turns,
+    // run updates) on storeRedis: both connections' writes must reach the replicas.
     ...(settings.redisMinReplicas > 0
       ? { confirmReplicated: () => confirmReplicated([storeRedis, redis], settings.redisMinReplicas, 1000) }
       : {}),
