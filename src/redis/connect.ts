@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { clientOptions, type RedisClientConfig } from './client-options.ts';
 import { logConnectionErrors, type RedisLog } from './error-log.ts';
+import { reviveCutConnects } from './revive.ts';
 import { parseRedisUrl } from './url.ts';
 
 export type { RedisLog } from './error-log.ts';
@@ -77,6 +78,7 @@ export function createRedis(
           reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
         });
   logConnectionErrors(client, log, role);
+  reviveCutConnects(client, log, role, reconnectDelay);
   guardStreams(client);
   return client;
 }
@@ -129,7 +131,7 @@ export async function pingRedis(redis: Redis, timeoutMs = 1_000): Promise<boolea
  * client whose Redis is gone, so after `timeoutMs` the socket is dropped instead.
  */
 export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
-  if (redis.status === 'end') return;
+  // An ended client too: disconnect() marks it closed, so reviveCutConnects leaves it ended.
   if (redis.status !== 'ready') {
     redis.disconnect();
     return;
